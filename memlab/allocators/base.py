@@ -1,0 +1,403 @@
+"""The allocator contract every memlab allocator honours.
+
+Modelled on Zig's ``std.mem.Allocator`` (alloc / resize / remap / free, each with an
+alignment), plus the C names learners know (``malloc``, ``free``, ``realloc``, ``calloc``).
+
+The public methods here validate every argument *before* a subclass touches memory, count
+steps, keep the statistics, and turn bad input into typed errors that name the address, the
+block and the step. A subclass writes only the algorithm: ``_alloc``, ``_free``, ``layout`` and,
+where it can, ``_resize`` and ``_check``.
+
+Like Valgrind or ASan, memlab keeps a *shadow table* of live blocks beside the simulated heap.
+A real ``free`` trusts its argument and may corrupt the heap; memlab consults the shadow table
+first, so a bad free is reported instead of performed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..errors import (
+    BadSize,
+    DoubleFree,
+    HeapCorruption,
+    InvalidFree,
+    MemlabError,
+    UseAfterFree,
+    describe_block,
+)
+from ..events import Alloc, Event, Free, Grow, Move, Recorder, Resize, Shrink
+from ..memory import ALIGNMENT, check_alignment, check_size
+from ..os import OS
+
+ALLOCATED = "allocated"
+FREE = "free"
+METADATA = "metadata"
+DEAD = "dead"
+"""Freed, but not reusable until a reset (a bump allocator's out-of-order frees)."""
+
+SNAPSHOT_BYTES = 1 << 16
+"""Snapshots keep a copy of the heap's bytes when it is at most this large."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One block of a layout, as plain data for views and tests."""
+
+    address: int
+    size: int
+    state: str
+    label: str = ""
+    header: int = 0
+    footer: int = 0
+    requested: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+    @property
+    def payload(self) -> int:
+        return self.address + self.header
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What an allocator has done and what it holds (bytes unless said otherwise)."""
+
+    live_bytes: int
+    peak_live_bytes: int
+    live_blocks: int
+    footprint: int
+    peak_footprint: int
+    allocs: int
+    frees: int
+    reallocs: int
+    failures: int
+    syscalls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overhead(self) -> int:
+        """Footprint not holding live payload: headers, padding, free space."""
+        return self.footprint - self.live_bytes
+
+    @property
+    def utilization(self) -> float:
+        """malloclab's utilization: peak live payload / peak footprint."""
+        return self.peak_live_bytes / self.peak_footprint if self.peak_footprint else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HeapSnapshot:
+    """The state of an allocator at one moment: layout, statistics and (small heaps) bytes."""
+
+    blocks: tuple[Block, ...]
+    start: int
+    end: int
+    stats: Stats
+    data: bytes = b""
+
+    def read(self, address: int, n: int) -> bytes:
+        """Bytes of the heap as they were, if the snapshot kept them."""
+        if not self.data or address < self.start or address + n > self.start + len(self.data):
+            raise ValueError(f"snapshot holds no bytes at {address:#x}")
+        offset = address - self.start
+        return self.data[offset : offset + n]
+
+
+class Allocator:
+    """Base class: validation, shadow table, statistics, events. See the module docstring."""
+
+    name: ClassVar[str] = "allocator"
+    default_align: ClassVar[int] = ALIGNMENT
+    recorder = None
+
+    def __init__(self, *, os: OS | None = None, limit: int = 64 << 20) -> None:
+        self.os = os if os is not None else OS(limit)
+        self.memory = self.os.memory
+        self.step = 0
+        self._live: dict[int, tuple[int, int]] = {}  # payload address -> (size, step allocated)
+        self._freed: dict[int, int] = {}  # address -> step freed, until reused
+        self._counts: Counter[str] = Counter()
+        self._live_bytes = self._peak_live = 0
+        self._footprint = self._peak_footprint = 0
+
+    # -- the contract ---------------------------------------------------------------------
+    def alloc(self, size: int, align: int | None = None) -> int:
+        """Allocate ``size`` bytes aligned to ``align``; return the payload address."""
+        self.step += 1
+        return self._checked_alloc(size, align)
+
+    def free(self, address: int) -> None:
+        """Free the block whose payload starts at ``address``."""
+        self.step += 1
+        self._checked_free(address)
+
+    def resize(self, address: int, new_size: int) -> bool:
+        """Grow or shrink a block in place; False (and nothing changed) if it cannot."""
+        self.step += 1
+        old = self._live_size(address, "resize")
+        return self._resize_in_place(address, old, self._valid_size(new_size))
+
+    def remap(self, address: int, new_size: int) -> int | None:
+        """Zig's remap: resize, possibly moving; None means the caller must alloc, copy, free."""
+        return address if self.resize(address, new_size) else None
+
+    def realloc(self, address: int | None, new_size: int) -> int:
+        """C's realloc: resize in place if possible, else allocate, copy the payload, free.
+
+        ``realloc(None or 0, n)`` is ``alloc(n)``; a failed move leaves the old block as it was.
+        """
+        if not address:
+            return self.alloc(new_size)
+        self.step += 1
+        old = self._live_size(address, "realloc")
+        self._valid_size(new_size)
+        self._counts["reallocs"] += 1
+        if self._resize_in_place(address, old, new_size):
+            return address
+        new = self._checked_alloc(new_size, None)
+        self.memory.copy(new, address, min(old, new_size))
+        self._checked_free(address)
+        self._emit(Move(self.step, address, new, min(old, new_size)))
+        return new
+
+    # C names
+    def malloc(self, size: int) -> int:
+        return self.alloc(size)
+
+    def calloc(self, count: int, size: int) -> int:
+        """Allocate ``count * size`` zeroed bytes."""
+        address = self.alloc(count * size)
+        self.memory.fill(address, count * size)
+        return address
+
+    # -- what subclasses write --------------------------------------------------------------
+    def _alloc(self, size: int, align: int) -> int:
+        raise NotImplementedError
+
+    def _free(self, address: int, size: int) -> None:
+        raise NotImplementedError
+
+    def _resize(self, address: int, old_size: int, new_size: int) -> bool:
+        return False
+
+    def _check(self) -> None:
+        """Allocator-specific invariants; raise HeapCorruption naming the first broken one."""
+
+    def layout(self) -> list[Block]:
+        """The blocks in address order."""
+        raise NotImplementedError
+
+    def reclaimed(self) -> bool:
+        """True when nothing is live and all freed memory is reusable as in a fresh allocator."""
+        return not self._live and all(b.state not in (ALLOCATED, DEAD) for b in self.layout())
+
+    # -- views of the state ------------------------------------------------------------------
+    @property
+    def footprint(self) -> int:
+        """Bytes this allocator has taken from the OS (or from its child allocator)."""
+        return self._footprint
+
+    def stats(self) -> Stats:
+        c = self._counts
+        return Stats(
+            live_bytes=self._live_bytes,
+            peak_live_bytes=self._peak_live,
+            live_blocks=len(self._live),
+            footprint=self.footprint,
+            peak_footprint=max(self._peak_footprint, self.footprint),
+            allocs=c["allocs"],
+            frees=c["frees"],
+            reallocs=c["reallocs"],
+            failures=c["failures"],
+            syscalls=dict(self.os.syscalls),
+        )
+
+    def live(self) -> dict[int, int]:
+        """Live payload addresses and their requested sizes."""
+        return {a: s for a, (s, _) in self._live.items()}
+
+    def extent(self) -> tuple[int, int]:
+        """The address range a heap map should show."""
+        blocks = self.layout()
+        return (blocks[0].address, blocks[-1].end) if blocks else (0, 0)
+
+    def snapshot(self) -> HeapSnapshot:
+        blocks = tuple(self.layout())
+        start, end = self.extent()
+        data = self.memory.read(start, end - start) if 0 < end - start <= SNAPSHOT_BYTES else b""
+        return HeapSnapshot(blocks, start, end, self.stats(), data)
+
+    def record(self, *, snapshots: bool = True) -> Recorder:
+        """``with heap.record() as rec: ...`` then ``rec.recording``."""
+        return Recorder(self, snapshots=snapshots)
+
+    def check(self) -> None:
+        """Verify every invariant; raise HeapCorruption naming the first broken one."""
+        blocks = self.layout()
+        previous = None
+        for b in blocks:
+            if b.size <= 0:
+                self._corrupt(f"block {b.address:#x} has size {b.size}", b.address)
+            if previous is not None and b.address < previous.end:
+                self._corrupt(
+                    f"block {b.address:#x} overlaps block {previous.address:#x} "
+                    f"({previous.size} bytes)",
+                    b.address,
+                )
+            previous = b
+        allocated = [b for b in blocks if b.state == ALLOCATED]
+        if len(allocated) != len(self._live):
+            self._corrupt(f"layout shows {len(allocated)} allocated blocks, {len(self._live)} are live")
+        for b in allocated:
+            size, _ = self._live.get(b.payload, (None, None))
+            if size is None:
+                self._corrupt(f"allocated block {b.address:#x} has no live payload at {b.payload:#x}", b.address)
+            if b.payload + size > b.end - b.footer:
+                self._corrupt(f"payload of {size} bytes at {b.payload:#x} runs past its block", b.address)
+        self._check()
+
+    # -- helpers for subclasses ---------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder(event)
+
+    def _corrupt(self, message: str, address: int | None = None) -> None:
+        raise HeapCorruption(message, address=address, step=self.step)
+
+    def _sbrk(self, increment: int) -> int:
+        """Grow the heap through the OS, counting the footprint and emitting Grow."""
+        address = self.os.sbrk(increment)
+        self._add_footprint(increment)
+        if self.recorder is not None:
+            self._emit(Grow(self.step, address, increment, "sbrk"))
+        return address
+
+    def _mmap(self, length: int) -> int:
+        address = self.os.mmap(length)
+        length = -(-length // self.os.page_size) * self.os.page_size
+        self._add_footprint(length)
+        if self.recorder is not None:
+            self._emit(Grow(self.step, address, length, "mmap"))
+        return address
+
+    def _munmap(self, address: int, length: int) -> None:
+        self.os.munmap(address, length)
+        length = -(-length // self.os.page_size) * self.os.page_size
+        self._add_footprint(-length)
+        if self.recorder is not None:
+            self._emit(Shrink(self.step, address, length, "munmap"))
+
+    def _add_footprint(self, n: int) -> None:
+        self._footprint += n
+        if self._footprint > self._peak_footprint:
+            self._peak_footprint = self._footprint
+
+    def _block_of(self, address: int) -> tuple[int, int] | None:
+        """The live (payload address, size) containing ``address``, if any."""
+        for start, (size, _) in self._live.items():
+            if start <= address < start + size:
+                return start, size
+        return None
+
+    # -- validation and bookkeeping --------------------------------------------------------
+    def _with_step(self, fn, *args):
+        try:
+            return fn(*args)
+        except MemlabError as e:
+            if e.step is None:
+                e.step = self.step
+            if isinstance(e, MemoryError):
+                self._counts["failures"] += 1
+            raise
+
+    def _valid_size(self, size: object) -> int:
+        try:
+            return check_size(size)
+        except BadSize as e:
+            e.step = self.step
+            raise
+
+    def _checked_alloc(self, size: int, align: int | None) -> int:
+        self._valid_size(size)
+        try:
+            align = check_alignment(self.default_align if align is None else align)
+        except MemlabError as e:
+            e.step = self.step
+            raise
+        address = self._with_step(self._alloc, size, align)
+        self._live[address] = (size, self.step)
+        self._freed.pop(address, None)
+        self._counts["allocs"] += 1
+        self._live_bytes += size
+        if self._live_bytes > self._peak_live:
+            self._peak_live = self._live_bytes
+        if self.recorder is not None:
+            self._emit(Alloc(self.step, address, size))
+        return address
+
+    def _checked_free(self, address: int) -> None:
+        size = self._live_size(address, "free")
+        self._with_step(self._free, address, size)
+        del self._live[address]
+        self._freed[address] = self.step
+        self._counts["frees"] += 1
+        self._live_bytes -= size
+        if self.recorder is not None:
+            self._emit(Free(self.step, address, size))
+
+    def _resize_in_place(self, address: int, old: int, new_size: int) -> bool:
+        if new_size == old:
+            return True
+        if not self._with_step(self._resize, address, old, new_size):
+            return False
+        self._set_size(address, new_size)
+        if self.recorder is not None:
+            self._emit(Resize(self.step, address, old, new_size))
+        return True
+
+    def _set_size(self, address: int, size: int) -> None:
+        old, since = self._live[address]
+        self._live[address] = (size, since)
+        self._live_bytes += size - old
+        self._peak_live = max(self._peak_live, self._live_bytes)
+
+    def _live_size(self, address: object, what: str) -> int:
+        """The size of the live block at ``address``, or the right typed error."""
+        entry = self._live.get(address) if isinstance(address, int) else None
+        if entry is not None:
+            return entry[0]
+        if not isinstance(address, int) or isinstance(address, bool):
+            raise InvalidFree(f"{what} of {address!r}: not an address", step=self.step)
+        if address in self._freed:
+            cls = DoubleFree if what == "free" else UseAfterFree
+            text = "double free" if what == "free" else f"{what} of a freed block"
+            raise cls(
+                f"{text} at {address:#x}",
+                address=address,
+                block=describe_block(address, 0, "freed", self._freed[address]).replace("0 bytes, ", ""),
+                step=self.step,
+            )
+        inside = self._block_of(address)
+        if inside is not None:
+            start, size = inside
+            since = self._live[start][1]
+            raise InvalidFree(
+                f"{what} of {address:#x}: an interior pointer, {address - start} bytes inside "
+                f"the {size}-byte block at {start:#x}",
+                address=address,
+                block=describe_block(start, size, "allocated", since),
+                step=self.step,
+            )
+        raise InvalidFree(f"{what} of {address:#x}: not the start of any live block", address=address, step=self.step)
+
+    def __iter__(self) -> Iterator[Block]:
+        return iter(self.layout())
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return f"<{type(self).__name__}: {s.live_blocks} live blocks, {s.live_bytes} bytes live, footprint {s.footprint}>"

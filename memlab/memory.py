@@ -1,0 +1,117 @@
+"""Simulated byte-addressable memory: bytes, words, alignment and a hexdump.
+
+The memory is one anonymous ``mmap`` of the requested size, so a 64 MiB simulated memory costs
+at most 64 MiB of real memory (the host only backs the pages that are touched) and never a Python
+object per byte. Words are little-endian, as on x86-64 and most ARM machines. Addresses run from
+0 to ``size - 1``; anything else raises :class:`~memlab.errors.OutOfBounds`.
+"""
+
+from __future__ import annotations
+
+import mmap
+
+from .errors import BadAlignment, BadSize, OutOfBounds
+
+WORD = 8
+"""Bytes in a machine word (a pointer) on the simulated 64-bit machine."""
+
+ALIGNMENT = 8
+"""Default payload alignment, as in CS:APP's malloc lab (double-word aligned)."""
+
+
+def is_power_of_two(n: int) -> bool:
+    """True for 1, 2, 4, 8, ...; False for 0, negatives and everything else."""
+    return isinstance(n, int) and n > 0 and n & (n - 1) == 0
+
+
+def check_alignment(align: object) -> int:
+    """Return ``align`` if it is a positive power of two, else raise BadAlignment."""
+    if isinstance(align, bool) or not isinstance(align, int) or not is_power_of_two(align):
+        raise BadAlignment(f"alignment {align!r} is not a power of two")
+    return align
+
+
+def check_size(size: object, what: str = "size") -> int:
+    """Return ``size`` if it is a positive int, else raise BadSize."""
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise BadSize(f"{what} {size!r} is not an integer")
+    if size <= 0:
+        raise BadSize(f"{what} {size} must be at least 1 byte")
+    return size
+
+
+def align_up(value: int, align: int) -> int:
+    """The smallest multiple of ``align`` (a power of two) that is >= value."""
+    return (value + align - 1) & -align
+
+
+def align_down(value: int, align: int) -> int:
+    """The largest multiple of ``align`` (a power of two) that is <= value."""
+    return value & -align
+
+
+class Memory:
+    """``size`` bytes of simulated memory, all zero at the start."""
+
+    def __init__(self, size: int) -> None:
+        check_size(size, "memory size")
+        self.size = size
+        self._bytes = mmap.mmap(-1, size)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"Memory({self.size} bytes)"
+
+    def _span(self, address: int, n: int) -> None:
+        if not (isinstance(address, int) and 0 <= address and n >= 0 and address + n <= self.size):
+            what = f"{n} bytes at {address:#x}" if isinstance(address, int) else repr(address)
+            raise OutOfBounds(
+                f"access of {what} is outside memory [0x0, {self.size:#x})",
+                address=address if isinstance(address, int) else None,
+            )
+
+    def read(self, address: int, n: int) -> bytes:
+        """The ``n`` bytes starting at ``address``."""
+        self._span(address, n)
+        return self._bytes[address : address + n]
+
+    def write(self, address: int, data: bytes) -> None:
+        """Store ``data`` at ``address``."""
+        self._span(address, len(data))
+        self._bytes[address : address + len(data)] = data
+
+    def fill(self, address: int, n: int, value: int = 0) -> None:
+        """Set ``n`` bytes from ``address`` to ``value``."""
+        self._span(address, n)
+        self._bytes[address : address + n] = bytes([value]) * n
+
+    def read_word(self, address: int, width: int = WORD) -> int:
+        """An unsigned little-endian integer of ``width`` bytes."""
+        self._span(address, width)
+        return int.from_bytes(self._bytes[address : address + width], "little")
+
+    def write_word(self, address: int, value: int, width: int = WORD) -> None:
+        """Store ``value`` as an unsigned little-endian integer of ``width`` bytes."""
+        self._span(address, width)
+        self._bytes[address : address + width] = value.to_bytes(width, "little")
+
+    def copy(self, dest: int, src: int, n: int) -> None:
+        """memmove: copy ``n`` bytes from ``src`` to ``dest`` (overlap allowed)."""
+        self._span(src, n)
+        self._span(dest, n)
+        self._bytes.move(dest, src, n)
+
+    def hexdump(self, address: int, n: int, *, width: int = 16, group: int = 4) -> str:
+        """A hexdump like ``xxd``: address, bytes in groups, printable characters."""
+        self._span(address, n)
+        lines = []
+        for row in range(address, address + n, width):
+            chunk = self._bytes[row : min(row + width, address + n)]
+            groups = [chunk[i : i + group].hex() for i in range(0, len(chunk), group)]
+            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+            hexpart = " ".join(groups)
+            pad = (width // group) * (2 * group + 1) - 1
+            lines.append(f"{row:08x}: {hexpart:<{pad}}  {text}")
+        return "\n".join(lines)
