@@ -63,10 +63,7 @@ class Split(Event):
     second: int
 
     def describe(self) -> str:
-        return (
-            f"split {self.size}-byte free block at {self.address:#x} "
-            f"into {self.first} + {self.second}"
-        )
+        return f"split {self.size}-byte free block at {self.address:#x} into {self.first} + {self.second}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,8 +245,7 @@ class Allocator:
                 self._corrupt(f"block {b.address:#x} has size {b.size}", b.address)
             if previous is not None and b.address < previous.end:
                 self._corrupt(
-                    f"block {b.address:#x} overlaps block {previous.address:#x} "
-                    f"({previous.size} bytes)",
+                    f"block {b.address:#x} overlaps block {previous.address:#x} ({previous.size} bytes)",
                     b.address,
                 )
             previous = b
@@ -400,4 +399,6 @@ class Allocator:
 
     def __repr__(self) -> str:
         s = self.stats()
-        return f"<{type(self).__name__}: {s.live_blocks} live blocks, {s.live_bytes} bytes live, footprint {s.footprint}>"
+        return (
+            f"<{type(self).__name__}: {s.live_blocks} live blocks, {s.live_bytes} bytes live, footprint {s.footprint}>"
+        )
