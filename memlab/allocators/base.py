@@ -126,15 +126,52 @@ class Allocator:
         self._footprint = self._peak_footprint = 0
 
     # -- the contract ---------------------------------------------------------------------
+
     def alloc(self, size: int, align: int | None = None) -> int:
         """Allocate ``size`` bytes aligned to ``align``; return the payload address."""
         self.step += 1
-        return self._checked_alloc(size, align)
+        if type(size) is not int or size <= 0:
+            self._valid_size(size)
+        if align is None:
+            align = self.default_align
+        elif type(align) is not int or align <= 0 or align & (align - 1):
+            try:
+                check_alignment(align)
+            except MemlabError as e:
+                e.step = self.step
+                raise
+        try:
+            address = self._alloc(size, align)
+        except MemlabError as e:
+            self._stamp(e)
+            raise
+        self._live[address] = (size, self.step)
+        if address in self._freed:
+            del self._freed[address]
+        self._counts["allocs"] += 1
+        self._live_bytes += size
+        if self._live_bytes > self._peak_live:
+            self._peak_live = self._live_bytes
+        if self.recorder is not None:
+            self._emit(Alloc(self.step, address, size))
+        return address
 
     def free(self, address: int) -> None:
         """Free the block whose payload starts at ``address``."""
         self.step += 1
-        self._checked_free(address)
+        entry = self._live.get(address) if type(address) is int else None
+        size = entry[0] if entry is not None else self._live_size(address, "free")
+        try:
+            self._free(address, size)
+        except MemlabError as e:
+            self._stamp(e)
+            raise
+        del self._live[address]
+        self._freed[address] = self.step
+        self._counts["frees"] += 1
+        self._live_bytes -= size
+        if self.recorder is not None:
+            self._emit(Free(self.step, address, size))
 
     def resize(self, address: int, new_size: int) -> bool:
         """Grow or shrink a block in place; False (and nothing changed) if it cannot."""
@@ -308,11 +345,15 @@ class Allocator:
         try:
             return fn(*args)
         except MemlabError as e:
-            if e.step is None:
-                e.step = self.step
-            if isinstance(e, MemoryError):
-                self._counts["failures"] += 1
+            self._stamp(e)
             raise
+
+    def _stamp(self, e: MemlabError) -> None:
+        """Give an error raised below us our step number, and count failed requests."""
+        if e.step is None:
+            e.step = self.step
+        if isinstance(e, MemoryError):
+            self._counts["failures"] += 1
 
     def _valid_size(self, size: object) -> int:
         try:
@@ -322,32 +363,14 @@ class Allocator:
             raise
 
     def _checked_alloc(self, size: int, align: int | None) -> int:
-        self._valid_size(size)
-        try:
-            align = check_alignment(self.default_align if align is None else align)
-        except MemlabError as e:
-            e.step = self.step
-            raise
-        address = self._with_step(self._alloc, size, align)
-        self._live[address] = (size, self.step)
-        self._freed.pop(address, None)
-        self._counts["allocs"] += 1
-        self._live_bytes += size
-        if self._live_bytes > self._peak_live:
-            self._peak_live = self._live_bytes
-        if self.recorder is not None:
-            self._emit(Alloc(self.step, address, size))
-        return address
+        """alloc() as part of the current step (for realloc and wrappers)."""
+        self.step -= 1
+        return self.alloc(size, align)
 
     def _checked_free(self, address: int) -> None:
-        size = self._live_size(address, "free")
-        self._with_step(self._free, address, size)
-        del self._live[address]
-        self._freed[address] = self.step
-        self._counts["frees"] += 1
-        self._live_bytes -= size
-        if self.recorder is not None:
-            self._emit(Free(self.step, address, size))
+        """free() as part of the current step."""
+        self.step -= 1
+        self.free(address)
 
     def _resize_in_place(self, address: int, old: int, new_size: int) -> bool:
         if new_size == old:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..errors import OutOfMemory
 from ..events import Reset
-from ..memory import align_up, check_size
+from ..memory import check_size
 from .base import ALLOCATED, DEAD, FREE, Allocator, Block
 from .registry import register
 
@@ -36,6 +36,8 @@ class Bump(Allocator):
     name = "bump"
 
     def __init__(self, size: int = 4096, *, buffer: tuple[int, int] | None = None, **kw) -> None:
+        if buffer is None and "os" not in kw and isinstance(size, int):
+            kw.setdefault("limit", max(64 << 20, size + (1 << 16)))
         super().__init__(**kw)
         if buffer is None:
             check_size(size, "buffer size")
@@ -51,7 +53,7 @@ class Bump(Allocator):
         return self.start + self.end_index
 
     def _alloc(self, size: int, align: int) -> int:
-        address = align_up(self.top, align)
+        address = (self.start + self.end_index + align - 1) & -align
         if address + size > self.start + self.capacity:
             raise OutOfMemory(
                 f"bump buffer full: {size} bytes aligned to {align} need "
@@ -62,10 +64,10 @@ class Bump(Allocator):
         return address
 
     def _is_last(self, address: int, size: int) -> bool:
-        return address + size == self.top
+        return address + size == self.start + self.end_index
 
     def _free(self, address: int, size: int) -> None:
-        if self._is_last(address, size):
+        if address + size == self.start + self.end_index:
             self.end_index = address - self.start
 
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
