@@ -56,6 +56,10 @@ class BadAlignment(BadRequest):
     """An alignment that is not a positive power of two."""
 
 
+class TooLarge(BadSize):
+    """A request larger than any block this allocator can ever hand out ("never", not "not now")."""
+
+
 class OutOfBounds(MemlabError, IndexError):
     """An access outside simulated memory (a segmentation fault, in a real process)."""
 
