@@ -1,0 +1,105 @@
+"""The simulated machine: memory, words, alignment, hexdump and the simulated OS."""
+
+import sys
+
+import pytest
+
+from memlab import OS, BadAlignment, BadRequest, BadSize, InvalidFree, Memory, OutOfBounds, OutOfMemory
+from memlab.memory import align_down, align_up, check_alignment, is_power_of_two
+
+
+def test_words_are_little_endian():
+    m = Memory(64)
+    m.write_word(8, 0x0102030405060708)
+    assert m.read(8, 8) == bytes([8, 7, 6, 5, 4, 3, 2, 1])
+    m.write_word(16, 0x11 | 1, width=4)
+    assert m.read_word(16, 4) == 0x11
+    assert m.read_word(8) == 0x0102030405060708
+
+
+def test_alignment_helpers():
+    assert [align_up(n, 8) for n in (0, 1, 8, 9, 15, 16)] == [0, 8, 8, 16, 16, 16]
+    assert align_down(15, 8) == 8
+    assert [n for n in range(-2, 70) if is_power_of_two(n)] == [1, 2, 4, 8, 16, 32, 64]
+    for bad in (0, 3, -8, 12, 2.0, True, "8"):
+        with pytest.raises(BadAlignment, match="not a power of two"):
+            check_alignment(bad)
+
+
+@pytest.mark.parametrize("address,n", [(-1, 1), (60, 8), (64, 1), (0, 65)])
+def test_out_of_bounds_access_is_a_clear_error(address, n):
+    m = Memory(64)
+    with pytest.raises(OutOfBounds, match=r"outside memory \[0x0, 0x40\)"):
+        m.read(address, n)
+
+
+def test_hexdump_shows_address_bytes_and_text():
+    m = Memory(32)
+    m.write(0, b"memlab!!")
+    m.write_word(16, 0x19, width=4)
+    lines = m.hexdump(0, 32).splitlines()
+    assert lines[0] == "00000000: 6d656d6c 61622121 00000000 00000000  memlab!!........"
+    assert lines[1].startswith("00000010: 19000000 ")
+
+
+def test_memory_is_not_a_python_object_per_byte():
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc/self/statm")
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    before = rss()
+    m = Memory(64 << 20)
+    for page in range(0, m.size, 4096):
+        m.write(page, b"\x01")
+    grown = rss() - before
+    assert 56 << 20 <= grown <= 80 << 20, f"64 MiB of simulated memory took {grown >> 20} MiB"
+
+
+def test_os_hands_out_the_heap_with_sbrk_and_pages_with_mmap():
+    os = OS(1 << 20)
+    assert os.heap_start == 4096, "page 0 stays unmapped so that 0 can be NULL"
+    old = os.sbrk(100)
+    assert old == 4096 and os.brk_address == 4196 and os.heap_bytes == 100
+    a = os.mmap(5000)
+    assert a % 4096 == 0 and a + 8192 == os.limit, "mmap rounds up to pages and takes them from the top"
+    b = os.mmap(1)
+    assert b == a - 4096
+    os.munmap(a, 4096)
+    assert os.regions() == [(b, 4096), (a + 4096, 4096)]
+    assert os.is_mapped(b) and not os.is_mapped(a) and os.is_mapped(4100) and not os.is_mapped(0)
+    assert dict(os.syscalls) == {"sbrk": 1, "mmap": 2, "munmap": 1}
+    assert os.footprint == 100 + 8192
+
+
+def test_os_limit_raises_and_changes_nothing():
+    os = OS(64 << 10)
+    os.sbrk(8192)
+    state = (os.brk_address, os.regions(), os.heap_bytes)
+    with pytest.raises(OutOfMemory, match="sbrk"):
+        os.sbrk(1 << 20)
+    with pytest.raises(OutOfMemory, match="mmap"):
+        os.mmap(1 << 20)
+    assert (os.brk_address, os.regions(), os.heap_bytes) == state
+
+
+def test_os_rejects_bad_requests():
+    os = OS(64 << 10)
+    with pytest.raises(BadSize):
+        os.mmap(0)
+    with pytest.raises(BadRequest, match="below the heap start"):
+        os.sbrk(-1)
+    with pytest.raises(InvalidFree, match="not page aligned"):
+        os.munmap(4097, 10)
+    with pytest.raises(InvalidFree, match="not all of it is mapped"):
+        os.munmap(8192, 4096)
+
+
+def test_mmap_zeroes_reused_pages():
+    os = OS(64 << 10)
+    a = os.mmap(4096)
+    os.memory.write(a, b"secret")
+    os.munmap(a, 4096)
+    assert os.memory.read(os.mmap(4096), 6) == bytes(6)
