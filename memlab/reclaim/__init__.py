@@ -1,0 +1,44 @@
+"""Reclamation: an object model on the simulated heap, and the schemes that free its objects.
+
+``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")`` build a heap
+of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
+Every scheme module is imported here so that its name is registered.
+"""
+
+from .objects import Frame, Heap, Obj
+from .refcount import RefCounting  # noqa: I001  (schemes register themselves on import)
+from .scheme import SCHEMES, Manual, Scheme, scheme
+from .snapshot import Edge, GraphSnapshot, Node, Variable
+from .types import (
+    BadField,
+    CollectionInProgress,
+    DeadObject,
+    DoubleRelease,
+    ObjType,
+    ReclaimError,
+    RetainOfFreed,
+    ScopeError,
+)
+
+__all__ = [
+    "SCHEMES",
+    "BadField",
+    "CollectionInProgress",
+    "DeadObject",
+    "DoubleRelease",
+    "Edge",
+    "Frame",
+    "GraphSnapshot",
+    "Heap",
+    "Manual",
+    "Node",
+    "Obj",
+    "ObjType",
+    "ReclaimError",
+    "RefCounting",
+    "RetainOfFreed",
+    "Scheme",
+    "ScopeError",
+    "Variable",
+    "scheme",
+]
