@@ -29,3 +29,9 @@ def test_every_registered_allocator_is_built_by_name_and_documented():
         assert isinstance(heap, memlab.Allocator)
         assert entry.summary, f"{name} has no docstring"
         assert type(heap).__module__.startswith("memlab.")
+
+
+def test_every_allocator_module_imports():
+    from memlab.allocators import BROKEN
+
+    assert BROKEN == {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..errors import OutOfMemory
 from ..events import Reset
-from ..memory import check_size
+from ..memory import align_up, check_size
 from .base import ALLOCATED, DEAD, FREE, Allocator, Block
 from .registry import register
 
@@ -37,7 +37,7 @@ class Bump(Allocator):
 
     def __init__(self, size: int = 4096, *, buffer: tuple[int, int] | None = None, **kw) -> None:
         if buffer is None and "os" not in kw and isinstance(size, int):
-            kw.setdefault("limit", max(64 << 20, size + (1 << 16)))
+            kw.setdefault("limit", align_up(size, 4096) + (64 << 10))
         super().__init__(**kw)
         if buffer is None:
             check_size(size, "buffer size")
@@ -94,11 +94,14 @@ class Bump(Allocator):
         blocks, cursor = [], self.start
         for address, (size, _) in sorted(self._live.items()):
             if address > cursor:
-                blocks.append(Block(cursor, address - cursor, DEAD, "unusable until reset"))
+                gap = address - cursor
+                padding = gap < min(address & -address, self.default_align)
+                label = "alignment padding" if padding else "freed, unusable until reset"
+                blocks.append(Block(cursor, gap, DEAD, label))
             blocks.append(Block(address, size, ALLOCATED, requested=size))
             cursor = address + size
         if self.top > cursor:
-            blocks.append(Block(cursor, self.top - cursor, DEAD, "unusable until reset"))
+            blocks.append(Block(cursor, self.top - cursor, DEAD, "freed, unusable until reset"))
         if self.capacity > self.end_index:
             blocks.append(Block(self.top, self.capacity - self.end_index, FREE, "unused"))
         return blocks
