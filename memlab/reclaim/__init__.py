@@ -2,11 +2,12 @@
 
 ``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")`` build a heap
 of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
-Every scheme module is imported here so that its name is registered.
+Every scheme module is imported here, so that its name is registered.
 """
 
+from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
 from .objects import Frame, Heap, Obj
-from .refcount import RefCounting  # noqa: I001  (schemes register themselves on import)
+from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
 from .snapshot import Edge, GraphSnapshot, Node, Variable
 from .types import (
@@ -21,6 +22,10 @@ from .types import (
 )
 
 __all__ = [
+    "ARC",
+    "ARCError",
+    "NoAutoreleasePool",
+    "UnownedAccess",
     "SCHEMES",
     "BadField",
     "CollectionInProgress",

@@ -263,7 +263,7 @@ class Heap:
         label = f"{t.name.lower()}{self._next_id}" if name is None else name
         if not isinstance(label, str) or not label:
             raise BadField(f"object name {label!r} is not a non-empty string", step=self.step)
-        with self.operation(f"{t.name}({label!r})"):
+        with self.operation(f'{t.name}("{label}")'):
             size = t.size(len(self.header))
             address = self.allocator.alloc(size)
             obj = Obj(self, t, self._next_id, label, address)
@@ -296,6 +296,8 @@ class Heap:
         self.usable(obj, f"store into .{field}")
         slot = Slot(obj, self._field(obj, field))
         self._check_value(slot.kind, value, slot.label)
+        if slot.kind != INT:
+            self.scheme.validate(slot, self.scheme.decode(slot, slot.get()), value)  # type: ignore[arg-type]
         with self.operation(f"{self.label(obj)}.{field} = {self.text(value)}"):
             self._assign(slot, value)
 
@@ -394,8 +396,7 @@ class Heap:
         fresh = var is None
         var = var or Var(frame, name, kind or STRONG)
         self._check_value(var.kind, value, var.label)
-        if fresh:
-            self.scheme.validate(var, None, value)  # type: ignore[arg-type]
+        self.scheme.validate(var, self.scheme.decode(var, var.word), value)  # type: ignore[arg-type]
         decl = ("" if var.kind == STRONG else f"{var.kind} ") + ("var " if fresh else "")
         with self.operation(f"{decl}{name} = {self.text(value)}"):
             frame._vars[name] = var
