@@ -1,0 +1,242 @@
+"""A free-list heap with boundary tags, after CS:APP's ``mm.c`` (Bryant & O'Hallaron, 3e, 9.9).
+
+Everything the allocator knows lives in the simulated bytes, so a hexdump shows it:
+
+* an optional row of free-list heads (explicit and segregated lists), then a padding word,
+  an 8-byte allocated *prologue* (header + footer) and a 0-size allocated *epilogue* header;
+  prologue and epilogue spare coalescing its edge cases;
+* every block has a 4-byte header and footer, ``size | allocated``; payloads are 8-aligned;
+* a request of ``n`` bytes costs ``max(16, round_up(n + 8, 8))``; a free block is split only
+  if the rest is at least 16 bytes (the minimum block);
+* freeing coalesces at once (``coalesce="immediate"``: CS:APP's four cases, each O(1) thanks
+  to the footer) or later (``"deferred"``: when a search fails, before the heap grows);
+* the heap grows with ``sbrk`` by ``max(need, chunk)`` (CS:APP's CHUNKSIZE, 4 KiB);
+* ``realloc``/``resize`` work in place when shrinking or when the next block is free and large
+  enough; otherwise the base class moves the payload.
+
+Free blocks are found by :mod:`.freelist_lists` (implicit, explicit or segregated lists) with a
+placement policy from :mod:`.freelist_fit` (first, next, best, worst). Simplifications: 4-byte
+tags and links limit the heap to 4 GiB; payloads are aligned to 8 bytes, no more; the heap never
+shrinks (like ``mm.c``). ``check()`` is malloclab's ``mm_checkheap`` (see :mod:`.freelist_check`).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from ..errors import BadAlignment, BadRequest, HeapCorruption, MemlabError, OutOfMemory
+from ..events import Split
+from .base import Allocator
+from .freelist_check import check_heap, heap_layout
+from .freelist_coalesce import Coalescing
+from .freelist_fit import PLACEMENTS
+from .freelist_lists import make_lists
+from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, WSIZE, word_view
+from .registry import register
+
+LISTS = ("implicit", "explicit", "segregated")
+ORDERS = ("lifo", "address")
+COALESCING = ("immediate", "deferred")
+
+
+def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise BadRequest(f"freelist {what}={value!r}: choose one of {', '.join(choices)}")
+    return value  # type: ignore[return-value]
+
+
+@register("freelist", test_options={"limit": 48 << 10, "chunk": 1024}, max_request=512, aligns=(None,))
+class FreeListHeap(Coalescing, Allocator):
+    """Free-list heap with boundary tags (CS:APP mm.c): implicit, explicit or segregated lists."""
+
+    name = "freelist"
+
+    def __init__(
+        self,
+        *,
+        list: str = "implicit",  # noqa: A002 - the option's textbook name
+        fit: str = "first",
+        order: str | None = None,
+        coalesce: str = "immediate",
+        chunk: int = CHUNKSIZE,
+        **kw,
+    ) -> None:
+        kind = _choose("list", list, LISTS)
+        fit = _choose("fit", fit, tuple(PLACEMENTS))
+        if kind == "implicit" and order not in (None, "address"):
+            raise BadRequest(f"freelist order={order!r}: an implicit list is always in address order")
+        order = _choose("order", order or ("address" if kind == "implicit" else "lifo"), ORDERS)
+        self.deferred = _choose("coalesce", coalesce, COALESCING) == "deferred"
+        if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
+            raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
+        super().__init__(**kw)
+        if self.os.limit > 1 << 32:
+            raise BadRequest("4-byte tags and links reach 4 GiB at most: use a smaller limit")
+        self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
+        self.chunk = chunk
+        self._w = word_view(self.memory)
+        self.lists = make_lists(self, kind, fit, order)
+        self._insert, self._remove, self._find = self.lists.insert, self.lists.remove, self.lists.find
+        self._just_freed = 0
+        self._request: tuple[int, int] = (0, 0)  # (bp, size) of the alloc in progress, for views
+        heads = self.lists.heads
+        pad = 1 - heads % 2  # words before the prologue must be odd, so payloads land on 8
+        self.heads_address = self._sbrk(WSIZE * (heads + pad + 3))
+        self.lists.head_base = self.heads_address >> 2
+        self.padding = pad
+        self.prologue = self.heads_address + WSIZE * (heads + pad)  # the prologue's header
+        w, p = self._w, self.prologue >> 2
+        w[p] = w[p + 1] = DSIZE | ALLOC
+        w[p + 2] = ALLOC  # the epilogue
+        self.first_bp = self.prologue + 3 * WSIZE
+        self._extend(chunk)
+
+    def __repr__(self) -> str:
+        opts = ",".join(f"{k}={v}" for k, v in self.options.items())
+        return f"<FreeListHeap {opts}: {len(self._live)} live blocks, footprint {self.footprint}>"
+
+    # -- growing -------------------------------------------------------------------------------
+    def _extend(self, size: int) -> int:
+        """sbrk ``size`` more bytes: a new free block over the old epilogue, a new epilogue."""
+        bp = self._sbrk(size)  # the old break; the old epilogue header is at bp - 4
+        w, i = self._w, bp >> 2
+        w[i - 1] = w[((bp + size) >> 2) - 2] = size
+        w[((bp + size) >> 2) - 1] = ALLOC
+        if self.deferred:
+            self._insert(bp, size)
+            return bp
+        return self._coalesce(bp)
+
+    # -- allocating ----------------------------------------------------------------------------
+    def _alloc(self, size: int, align: int) -> int:
+        if align > DSIZE:
+            raise BadAlignment(f"alignment {align}: this heap aligns payloads to {DSIZE} bytes only")
+        asize = MIN_BLOCK if size <= DSIZE else (size + 15) & ~7
+        if asize > MAX_BLOCK:
+            raise OutOfMemory(f"{size} bytes do not fit a 4-byte size tag")
+        try:
+            bp, bsize = self._find(asize)
+            if not bp:
+                bp = self._grow_for(asize)
+                bsize = self._w[(bp >> 2) - 1]
+            if self.recorder is not None:
+                self._request = (bp, size)
+            self._place(bp, bsize, asize)
+        except (IndexError, ValueError) as e:
+            self._tripped(e, f"alloc({size})")
+        return bp
+
+    def _tripped(self, e: Exception, what: str) -> NoReturn:
+        """A tag pointed outside memory or held nonsense: report corruption, as malloc would abort."""
+        if isinstance(e, MemlabError):
+            raise e
+        raise HeapCorruption(f"{what} read a corrupt boundary tag ({e}); check() names it") from None
+
+    def _grow_for(self, asize: int) -> int:
+        """No block fits: coalesce first if deferred and that helps, else grow by max(need, chunk)."""
+        if self.deferred:
+            if self._largest_run() >= asize:
+                self.coalesce_all()
+                return self._find(asize)[0]
+            self._extend(max(asize, self.chunk))  # raises before any change if the OS says no
+            self.coalesce_all()
+            return self._find(asize)[0]
+        return self._extend(max(asize, self.chunk))
+
+    def _place(self, bp: int, bsize: int, asize: int) -> None:
+        """CS:APP's place: allocate ``asize`` bytes at the front of free block ``bp``."""
+        self._remove(bp, bsize)
+        rest = self._carve(bp, bsize, asize)
+        if rest:
+            self._insert(rest, bsize - asize)
+            if self.recorder is not None:
+                self._emit(Split(self.step, bp - WSIZE, bsize, asize, bsize - asize))
+
+    def _carve(self, bp: int, bsize: int, asize: int) -> int:
+        """Tag ``asize`` bytes at ``bp`` allocated; a rest of 16+ bytes becomes a free block (returned)."""
+        w, rest = self._w, bsize - asize
+        if rest < MIN_BLOCK:
+            w[(bp >> 2) - 1] = w[((bp + bsize) >> 2) - 2] = bsize | ALLOC
+            return 0
+        w[(bp >> 2) - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
+        rp = bp + asize
+        w[(rp >> 2) - 1] = w[((rp + rest) >> 2) - 2] = rest
+        return rp
+
+    # -- freeing -------------------------------------------------------------------------------
+    def _free(self, address: int, size: int) -> None:
+        w, i = self._w, address >> 2
+        try:
+            bsize = w[i - 1] & ~7
+            w[i - 1] = w[((address + bsize) >> 2) - 2] = bsize
+            if self.deferred:
+                self._insert(address, bsize)
+            else:
+                self._just_freed = address
+        except (IndexError, ValueError) as e:
+            self._tripped(e, f"free({address:#x})")
+
+    def free(self, address: int) -> None:
+        """Free the block (the base class validates and records it), then coalesce if immediate."""
+        super().free(address)
+        bp = self._just_freed
+        if bp:
+            self._just_freed = 0
+            try:
+                self._coalesce(bp)
+            except (IndexError, ValueError) as e:
+                self._tripped(e, f"free({address:#x})")
+
+    # -- realloc in place ------------------------------------------------------------------------
+    def _resize(self, address: int, old_size: int, new_size: int) -> bool:
+        try:
+            return self._resize_here(address, new_size)
+        except (IndexError, ValueError) as e:
+            self._tripped(e, f"resize({address:#x}, {new_size})")
+
+    def _resize_here(self, address: int, new_size: int) -> bool:
+        """Shrink in place, or grow into a free right neighbour that is large enough."""
+        w = self._w
+        bsize = w[(address >> 2) - 1] & ~7
+        asize = MIN_BLOCK if new_size <= DSIZE else (new_size + 15) & ~7
+        if asize > bsize:
+            right = w[((address + bsize) >> 2) - 1]
+            if right & ALLOC or bsize + right < asize:
+                return False  # the next block is allocated (or the epilogue) or too small
+            self._remove(address + bsize, right)
+            bsize += right
+            self.lists.merged(address, bsize)
+        rest = self._carve(address, bsize, asize)
+        if rest and self.deferred:
+            self._insert(rest, bsize - asize)
+        elif rest:
+            self._coalesce(rest)
+        return True
+
+    # -- looking at it ---------------------------------------------------------------------------
+    def layout(self):
+        """The blocks, found by walking the header words in simulated memory."""
+        return heap_layout(self)
+
+    def check(self) -> None:
+        """malloclab's mm_checkheap: the tags and the lists first, then the base class's checks."""
+        check_heap(self)
+        super().check()
+
+    def reclaimed(self) -> bool:
+        """Nothing live and every block free and listed; immediate coalescing: exactly one block.
+
+        With deferred coalescing the free blocks may still lie side by side until the next
+        failed search; :meth:`coalesce_all` would merge them into one.
+        """
+        if self._live:
+            return False
+        tags = [tag for _, tag in self.walk()]
+        if any(tag & 1 for tag in tags):
+            return False
+        return self.deferred or len(tags) == 1
+
+    def search_stats(self) -> dict[str, float]:
+        """Searches made, blocks examined, and blocks examined per search."""
+        s, n = self.lists.searches, self.lists.examined
+        return {"searches": s, "examined": n, "per_search": n / s if s else 0.0}
