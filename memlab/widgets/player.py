@@ -70,6 +70,11 @@ class Player(widgets.VBox):
         header = [widgets.HTML(f"<b style='font-size:{14 * scale:.0f}px'>{escape(title)}</b>")] if title else []
         controls = widgets.HBox([self._play, self._back, self._forward, self._slider])
         super().__init__(header + [controls, self._caption, self._view])
+        self.add_class("memlab-player")
+        self._caption.add_class("memlab-caption")
+        self._view.add_class("memlab-view")
+        self._back.add_class("memlab-back")
+        self._forward.add_class("memlab-forward")
         self.seek(position)
         self._render()
 
