@@ -1,0 +1,326 @@
+"""Ownership and borrowing, Rust's way, checked while the program runs.
+
+Follows Rust (The Rust Programming Language ch. 4 and 15; rustc's borrow checker): every value
+has one owner; assigning or passing it *moves* it and the old name becomes unusable (E0382);
+references borrow it, any number shared (``&x``) or one mutable (``&mut x``) at a time (E0499,
+E0502); a borrowed value cannot be moved, assigned or dropped (E0505, E0506, E0597). At the end
+of a scope its variables are dropped in reverse order of declaration, each value's parts in
+declaration order. ``Box``, ``Rc``/``Weak`` and ``RefCell`` behave like the standard library's.
+
+A program is written one statement per call; each call is a step and stands for one Rust line::
+
+    own = Ownership(heap)                     # values live on a memlab allocator (optional)
+    with own.scope() as s:                    # fn main() {
+        s.let("x", Box(5))                    #     let x = Box::new(5);
+        s.let("y", move("x"))                 #     let y = x;
+        s.use("x")                            #     println!("{:?}", x);   -> E0382
+
+The big simplification: rustc proves these rules at compile time and the compiled program does
+no checking at all (only ``RefCell`` and ``Rc`` do work at run time). memlab checks them at run
+time, so you can watch them. References live only in variables, and a borrow ends when its
+variable is dropped or reassigned; see ``ownership_borrows`` for the two lifetime modes.
+"""
+
+from __future__ import annotations
+
+from ..errors import BadRequest
+from ..events import Event, Recorder
+from .ownership_borrows import check, kill
+from .ownership_errors import BorrowError, BorrowMutError, Label, OwnershipError, RustPanic, site
+from .ownership_eval import Evaluator, Guard, Var, relabel
+from .ownership_events import (
+    DropValue,
+    FreeBlock,
+    Line,
+    LoanInfo,
+    Mark,
+    OwnershipSnapshot,
+    Rejected,
+    Stmt,
+    VarInfo,
+)
+from .ownership_scope import Scope, short
+from .ownership_values import (
+    Box,
+    Expr,
+    Heap,
+    Int,
+    Option,
+    Rc,
+    RefCell,
+    Str,
+    String,
+    Struct,
+    Value,
+    Vec,
+    Weak,
+    wrap,
+)
+
+
+# -- expressions: what may stand on the right of `let x = ...` -----------------------------------
+def ref(path: str) -> Expr:
+    """``&x`` (also ``&v[0]``, ``&p.name``): a shared borrow."""
+    return Expr("ref", path)
+
+
+def ref_mut(path: str) -> Expr:
+    """``&mut x``: the one mutable borrow."""
+    return Expr("ref_mut", path)
+
+
+def move(name: str) -> Expr:
+    """``x``: moves the value out of ``x`` (copies it, for Copy types such as i32 and &T)."""
+    return Expr("move", name)
+
+
+def clone(name: str) -> Expr:
+    """``x.clone()`` (deep copy), or ``Rc::clone(&x)`` for an Rc (one more strong count)."""
+    return Expr("clone", name)
+
+
+def downgrade(name: str) -> Expr:
+    """``Rc::downgrade(&x)``: a Weak pointer to the same RcBox."""
+    return Expr("downgrade", name)
+
+
+def upgrade(name: str) -> Expr:
+    """``w.upgrade()``: ``Some(Rc)`` while the value lives, else ``None``."""
+    return Expr("upgrade", name)
+
+
+def borrow(name: str) -> Expr:
+    """``c.borrow()`` on a RefCell: a ``Ref`` guard, checked at run time."""
+    return Expr("borrow", name)
+
+
+def borrow_mut(name: str) -> Expr:
+    """``c.borrow_mut()`` on a RefCell: a ``RefMut`` guard, checked at run time."""
+    return Expr("borrow_mut", name)
+
+
+class Ownership(Evaluator):
+    """A Rust program run one statement at a time; a recordable source of events."""
+
+    recorder = None
+
+    def __init__(self, heap=None, *, lifetimes: str = "nll") -> None:
+        if lifetimes not in ("nll", "lexical"):
+            raise BadRequest(f"lifetimes must be 'nll' or 'lexical', not {lifetimes!r}")
+        self.allocator = heap
+        self.heap = Heap(heap)
+        self.lifetimes = lifetimes
+        self.step = 0
+        self.vars: list[Var] = []
+        self.loans = []
+        self.open: list[Scope] = []
+        self.lines: list[Line] = []
+        self.boxes: list = []
+
+    def scope(self, name: str = "") -> Scope:
+        """A block: ``with own.scope() as s:``; the first one is ``fn main()``."""
+        return Scope(self, name)
+
+    def record(self, *, snapshots: bool = True) -> Recorder:
+        return Recorder(self, snapshots=snapshots)
+
+    # -- events ---------------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder(event)
+
+    def dropped(self, path: str, value: Value, note: str = "") -> None:
+        if self.recorder is not None:
+            self._emit(DropValue(self.step, path, value.type, note))
+
+    def freed(self, path: str, value: Value, address: int | None, size: int, what: str) -> None:
+        if self.recorder is not None:
+            self._emit(FreeBlock(self.step, path, what, address, size))
+
+    # -- running one statement --------------------------------------------------------------------
+    def lookup(self, name: str, now: Label) -> Var:
+        for scope in reversed(self.open):
+            for var in reversed(scope.vars):
+                if var.name == name:
+                    return var
+        raise OwnershipError(
+            "E0425",
+            f"cannot find value `{name}` in this scope",
+            name=name,
+            step=now.step,
+            labels=(relabel(now, "not found in this scope"),),
+        )
+
+    def run(self, scope: Scope, op: str, rust: str, checks, commit, *, announce: bool = False):
+        """One step: ``checks(now)`` may raise (nothing changed); ``commit(now)`` performs it."""
+        scope.require_innermost()
+        self.step += 1
+        now = Label(self.step, rust, "", site())
+        try:
+            checks(now)
+        except (OwnershipError, RustPanic) as e:
+            code = getattr(e, "code", "panic")
+            self.lines.append(Line(now.step, scope.depth, rust, op, code))
+            self._emit(Rejected(now.step, code, e.message))
+            raise
+        self.lines.append(Line(now.step, scope.depth, rust, op))
+        if announce:
+            self._emit(Stmt(now.step, op, rust))
+        result, detail = commit(now)
+        if not announce:
+            self._emit(Stmt(now.step, op, rust, detail))
+        return result
+
+    def text(self, value) -> str:
+        if isinstance(value, Expr) and value.op == "clone":
+            var = next((v for s in reversed(self.open) for v in reversed(s.vars) if v.name == value.name), None)
+            if var is not None and isinstance(var.value, Rc):
+                return f"Rc::clone(&{value.name})"
+        if isinstance(value, (Expr, Value)):
+            return value.rust()
+        return wrap(value).rust()
+
+    def bind(self, var: Var, value: Value, now: Label) -> None:
+        """Give ``var`` its value: build its heap blocks, note the loan it holds."""
+        value.build(self.heap)
+        value.place(self.heap, None)
+        self._note_boxes(value)
+        var.value, var.state, var.type = value, "live", value.type
+        var.init, var.moved = relabel(now, ""), None
+        var.marks.append((now.step, "init", ""))
+        loan = getattr(value, "loan", None)
+        if loan is not None:
+            loan.hold(var)
+
+    def _note_boxes(self, value) -> None:
+        if isinstance(value, (Rc, Weak)) and value.box not in self.boxes:
+            self.boxes.append(value.box)
+        inner = [value.box.value] if isinstance(value, Rc) else []
+        for part in inner + [p for _, p in value.parts]:
+            self._note_boxes(part)
+
+    def drop_var(self, var: Var, now: Label, how: str) -> None:
+        """Run the drop glue of ``var``'s value; its loan (if it holds one) ends."""
+        value = var.value
+        loan = getattr(value, "loan", None)
+        if loan is not None:
+            loan.release(var, now.step)
+        if isinstance(value, Guard) or loan is None:
+            value.drop(self, var.name)
+        var.value = None
+        var.marks.append((now.step, how, ""))
+
+    def outlives_check(self, holder: Var, value, now: Label) -> None:
+        """Lexical lifetimes: a reference stored in an older variable would outlive its owner."""
+        owner = self._owner_of(value, now)
+        if self.lifetimes == "lexical" and owner is not None and holder.index < owner.index:
+            q = f"`{owner.name}`"
+            raise OwnershipError(
+                "E0597",
+                f"{q} does not live long enough",
+                name=owner.name,
+                step=now.step,
+                labels=(relabel(now, "borrowed value does not live long enough"),),
+                note=f"`{holder.name}` was declared before {q}, so it would outlive it",
+            )
+
+    def _owner_of(self, value, now: Label) -> Var | None:
+        if isinstance(value, Expr) and value.op in ("ref", "ref_mut", "borrow", "borrow_mut"):
+            return self.lookup(value.name, now)
+        if isinstance(value, Expr) and value.op == "move":
+            held = getattr(self.lookup(value.name, now).value, "loan", None)
+            return held.owner if held is not None else None
+        return None
+
+    def end(self, scope: Scope) -> None:
+        """``}``: drop the scope's variables in reverse order of declaration."""
+        while self.open and self.open[-1] is not scope:
+            self.end(self.open[-1])
+
+        def commit(now):
+            for var in reversed(scope.vars):
+                if var.state == "live":
+                    kill(check(self.loans, var, "drop", now, "nll"), "drop", now)
+                    self.drop_var(var, now, "drop")
+                    var.state = "dropped"
+                else:
+                    var.marks.append((now.step, "out_of_scope", ""))
+            self.open.pop()
+            return None, ""
+
+        self.run(scope, "end", "}", lambda now: None, commit, announce=True)
+
+    # -- what views and tests read --------------------------------------------------------------
+    def snapshot(self) -> OwnershipSnapshot:
+        depth = {id(v): v.depth for v in self.vars}
+        vars_ = tuple(
+            VarInfo(
+                v.index,
+                v.name,
+                depth[id(v)],
+                v.mutable,
+                v.type,
+                v.state,
+                "" if v.value is None else short(v.value.show()),
+                v.declared.step,
+                tuple(Mark(*m) for m in v.marks),
+            )
+            for v in self.vars
+        )
+        loans = tuple(
+            LoanInfo(
+                ln.id,
+                ln.owner.index,
+                ln.path,
+                ln.kind,
+                tuple(h.index for h in ln.ever),
+                ln.label.step,
+                ln.state,
+                ln.ended,
+                ln.killed,
+                ln.kill[0] if ln.kill else "",
+            )
+            for ln in self.loans
+        )
+        counts = tuple(
+            (v.name, v.value.box.strong, v.value.box.weak_count())
+            for v in self.vars
+            if v.state == "live" and isinstance(v.value, (Rc, Weak))
+        )
+        heap = self.allocator.snapshot() if self.allocator is not None else None
+        return OwnershipSnapshot(self.step, tuple(self.lines), vars_, loans, heap, counts)
+
+    def leaks(self) -> list[str]:
+        """What a finished program never freed: Rc values whose strong count never reached 0."""
+        return [
+            f"{box.value.type} in an RcBox still held by {box.strong} strong reference(s)"
+            for box in self.boxes
+            if box.strong > 0 and not self.open
+        ]
+
+
+__all__ = [
+    "Box",
+    "BorrowError",
+    "BorrowMutError",
+    "Int",
+    "Option",
+    "Ownership",
+    "OwnershipError",
+    "Rc",
+    "RefCell",
+    "Scope",
+    "Str",
+    "String",
+    "Struct",
+    "Vec",
+    "Weak",
+    "borrow",
+    "borrow_mut",
+    "clone",
+    "downgrade",
+    "move",
+    "ref",
+    "ref_mut",
+    "upgrade",
+]
