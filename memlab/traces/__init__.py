@@ -1,0 +1,44 @@
+"""Allocation traces: malloclab ``.rep`` files, real programs recorded with Valgrind, synthetic
+generators after Wilson et al., and replay through any allocator with malloclab's and
+Johnstone and Wilson's measurements.
+
+``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
+``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+"""
+
+from . import shipped
+from .generators import GENERATORS, generate, suite
+from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
+from .replay import KEYS, Result, build, general_purpose, replay, replay_all
+from .report import as_json, html_table, text_table
+from .valgrind import Process, parse_log, read_log, record
+
+__all__ = [
+    "ALLOC",
+    "FREE",
+    "GENERATORS",
+    "KEYS",
+    "REALLOC",
+    "Process",
+    "Result",
+    "Trace",
+    "TraceError",
+    "as_json",
+    "build",
+    "format_rep",
+    "from_ops",
+    "general_purpose",
+    "generate",
+    "html_table",
+    "parse_log",
+    "parse_rep",
+    "read_log",
+    "read_rep",
+    "record",
+    "replay",
+    "replay_all",
+    "shipped",
+    "suite",
+    "text_table",
+    "write_rep",
+]

@@ -1,0 +1,166 @@
+"""The trace subcommands: ``memlab replay``, ``memlab trace record|convert|generate|info``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import command
+from ..errors import BadRequest
+from . import shipped
+from .generators import GENERATORS, generate
+from .rep import Trace, read_rep, write_rep
+from .replay import NATIVE, general_purpose, replay_all
+from .report import as_json, messages, text_table
+from .valgrind import Process, read_log, record
+
+ALL = "all"
+
+
+def _trace(text: str) -> Trace:
+    """A trace from a file path or, if there is no such file, a shipped trace's name."""
+    path = Path(text)
+    if path.exists() or text.endswith(".rep") or "/" in text:
+        return read_rep(path)
+    try:
+        return shipped.load(text)
+    except BadRequest:
+        known = ", ".join(shipped.names())
+        raise BadRequest(f"{text}: no such file (and no shipped trace of that name: {known})") from None
+
+
+def _specs(given: list[str] | None) -> list[str]:
+    specs: list[str] = []
+    for spec in given or [ALL]:
+        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
+    return list(dict.fromkeys(specs))
+
+
+@command(
+    "replay",
+    help="replay traces through allocators and compare them",
+    description="Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. "
+    "SPEC is a registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this "
+    "machine's malloc; 'all' (the default) is every general-purpose allocator plus glibc.",
+)
+def _replay(parser: argparse.ArgumentParser):
+    parser.add_argument("traces", nargs="+", metavar="TRACE")
+    parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
+    parser.add_argument("--check", action="store_true", help="run the allocator's check() after every operation")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        traces = [_trace(t) for t in args.traces]  # every file is parsed before anything runs
+        specs = _specs(args.allocator)
+
+        def skip(spec: str, reason: str) -> None:
+            print(f"memlab: {spec}: skipped: {reason}", file=sys.stderr)
+
+        progress = False if args.no_progress else None
+        results = replay_all(traces, specs, check=args.check, progress=progress, on_skip=skip)
+        print(as_json(results) if args.json else text_table(results))
+        for line in messages(results):
+            print(f"memlab: {line}", file=sys.stderr)
+        return 1 if any(r.stopped for r in results) else 0
+
+    return run
+
+
+def _write(processes: list[Process], out: Path | None, default: str, *, stream=None) -> None:
+    """Write one .rep per process: ``out`` if there is one process, else ``out-PID.rep`` each."""
+    stream = stream or sys.stdout
+    target = out or Path(f"{default}.rep")
+    for p in processes:
+        file = target if len(processes) == 1 else target.with_name(f"{target.stem}-{p.pid}{target.suffix or '.rep'}")
+        write_rep(p.trace, file)
+        print(f"wrote {file}: {p.summary()}", file=stream)
+        for note, count in sorted(p.notes.items()):
+            print(f"  {count} {note}", file=stream)
+
+
+@command(
+    "trace record",
+    help="run a program under valgrind and write its allocation trace",
+    description="Run COMMAND under valgrind --trace-malloc=yes (child processes too) and write a .rep "
+    "file per process that allocated memory. Example: memlab trace record -o ls.rep -- ls -R /etc",
+)
+def _record(parser: argparse.ArgumentParser):
+    parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: COMMAND.rep)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="set an environment variable, e.g. PYTHONMALLOC=malloc")  # fmt: skip
+    parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+
+    def run(args: argparse.Namespace) -> int:
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        if not cmd:
+            raise BadRequest("trace record needs a command after --, e.g. memlab trace record -- ls")
+        env = {}
+        for item in args.env:
+            name, eq, value = item.partition("=")
+            if not eq or not name:
+                raise BadRequest(f"--env {item!r} is not NAME=VALUE")
+            env[name] = value
+        name = (args.output.stem if args.output else Path(cmd[0]).name) or "trace"
+        processes = record(cmd, name=name, env=env, quiet=False)
+        _write(processes, args.output, Path(cmd[0]).name, stream=sys.stderr)  # stdout is the program's
+        return 0
+
+    return run
+
+
+@command("trace convert", help="convert a valgrind --trace-malloc=yes log to .rep")
+def _convert(parser: argparse.ArgumentParser):
+    parser.add_argument("log", type=Path, metavar="LOG")
+    parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: LOG with .rep)")
+    parser.add_argument("--pid", type=int, help="convert only this process of the log")
+
+    def run(args: argparse.Namespace) -> int:
+        processes = read_log(args.log)
+        if args.pid is not None:
+            processes = [p for p in processes if p.pid == args.pid]
+        if not processes:
+            which = f"process {args.pid}" if args.pid is not None else "any process"
+            raise BadRequest(f"{args.log}: no allocations by {which} (was it recorded with --trace-malloc=yes?)")
+        if args.pid is not None:
+            processes[0].finish(args.log.stem, str(args.log))
+        _write(processes, args.output, args.log.with_suffix("").name)
+        return 0
+
+    return run
+
+
+@command("trace generate", help="write a synthetic trace (random, ramp, peaks, ...)")
+def _generate(parser: argparse.ArgumentParser):
+    parser.add_argument("kind", choices=sorted(GENERATORS))
+    parser.add_argument("-n", "--ops", type=int, default=10_000, help="about how many operations (10000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: KIND-SEED.rep)")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.ops < 2:
+            raise BadRequest(f"--ops {args.ops}: a trace needs at least 2 operations")
+        trace = generate(args.kind, args.ops, args.seed)
+        file = write_rep(trace, args.output or Path(f"{trace.name}.rep"))
+        print(f"wrote {file}: {len(trace):,} ops, peak {trace.peak_live_bytes:,} bytes live")
+        return 0
+
+    return run
+
+
+@command("trace info", help="summarize traces (operations, ids, peak live bytes)")
+def _info(parser: argparse.ArgumentParser):
+    parser.add_argument("traces", nargs="+", metavar="TRACE")
+
+    def run(args: argparse.Namespace) -> int:
+        for trace in map(_trace, args.traces):
+            c = trace.counts()
+            print(
+                f"{trace.name}: {len(trace):,} ops ({c['allocs']:,} allocs, {c['reallocs']:,} reallocs, "
+                f"{c['frees']:,} frees), {trace.num_ids:,} ids, peak {trace.peak_live_bytes:,} bytes live, "
+                f"{trace.live_at_end:,} bytes live at the end"
+            )
+        return 0
+
+    return run

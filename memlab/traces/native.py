@@ -1,0 +1,166 @@
+"""The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes.
+
+Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint
+comes from ``mallinfo2()`` (glibc 2.33+; older glibc's ``mallinfo()`` is used as a fallback):
+``arena`` bytes taken with sbrk (all arenas), ``hblkhd`` bytes in mmapped chunks, ``uordblks``
+bytes in use, ``fordblks`` bytes free inside the arenas.
+
+The replay runs inside a Python process whose heap already holds Python's own blocks and some
+free space, so the footprint charged to the replay is measured against a baseline taken just
+before it (after ``malloc_trim(0)``): the bytes the replay's chunks occupy (in use now minus in
+use before, chunk headers included) plus any free space the heap gained meanwhile (space glibc
+took from the OS, or freed, and could not reuse). Free space that was already there is not
+charged, so a small trace does not pay for Python's leftovers. Simplifications: the process's
+other threads and Python itself may malloc during the replay (a few KiB of noise), and nothing
+here can check glibc's heap (glibc checks itself and aborts on corruption).
+
+The replay runs on a thread of its own (see :mod:`memlab.traces.replay`): its tcache starts
+empty, so chunks Python left in the main thread's tcache (counted as in use) are not silently
+reused, and glibc usually gives the thread an arena of its own. Which arena it gets depends on
+what the process did before, so glibc's figures vary a little from run to run; the CLI, which
+starts a fresh process each time, gives the same figures every time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from types import SimpleNamespace
+
+from ..errors import BadRequest, OutOfMemory
+
+_FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in _FIELDS]
+
+
+class _Mallinfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int) for name in _FIELDS]
+
+
+class NativeUnavailable(BadRequest):
+    """This machine's C library cannot be measured (not glibc, or no mallinfo)."""
+
+
+_LIB: ctypes.CDLL | None = None
+
+
+def _library() -> ctypes.CDLL:
+    global _LIB
+    if _LIB is not None:
+        return _LIB
+    if not sys.platform.startswith("linux"):
+        raise NativeUnavailable(f"glibc: not available on {sys.platform} (its malloc statistics come from glibc)")
+    name = ctypes.util.find_library("c") or "libc.so.6"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as e:
+        raise NativeUnavailable(f"glibc: cannot load the C library {name!r}: {e}") from None
+    if hasattr(lib, "mallinfo2"):
+        lib.mallinfo2.restype, lib.mallinfo2.argtypes = _Mallinfo2, []
+    elif hasattr(lib, "mallinfo"):
+        lib.mallinfo.restype, lib.mallinfo.argtypes = _Mallinfo, []
+    else:
+        raise NativeUnavailable("glibc: this C library has no mallinfo2/mallinfo (it is not glibc)")
+    lib.malloc.restype, lib.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    lib.realloc.restype, lib.realloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t]
+    lib.free.restype, lib.free.argtypes = None, [ctypes.c_void_p]
+    if hasattr(lib, "malloc_trim"):
+        lib.malloc_trim.restype, lib.malloc_trim.argtypes = ctypes.c_int, [ctypes.c_size_t]
+    _LIB = lib
+    return lib
+
+
+def available() -> str | None:
+    """None if the machine's malloc can be replayed here, else the reason it cannot."""
+    try:
+        _library()
+    except NativeUnavailable as e:
+        return str(e)
+    return None
+
+
+def mallinfo() -> dict[str, int]:
+    """glibc's heap statistics right now (``mallinfo2`` fields)."""
+    lib = _library()
+    info = lib.mallinfo2() if hasattr(lib, "mallinfo2") else lib.mallinfo()
+    return {name: getattr(info, name) & ((1 << 64) - 1) for name in _FIELDS}
+
+
+class NativeHeap:
+    """glibc's malloc with the interface a replay needs: alloc, free, realloc, footprint.
+
+    Every call is followed by a ``mallinfo2`` to track the peak footprint, which makes it slow:
+    time the C library with :func:`direct` instead.
+    """
+
+    name = "glibc"
+
+    def __init__(self) -> None:
+        self.lib = _library()
+        self._info = self.lib.mallinfo2 if hasattr(self.lib, "mallinfo2") else self.lib.mallinfo
+        self._in_use0 = self._free0 = 0
+        self.peak_footprint = 0
+        self.begin()
+
+    def begin(self) -> None:
+        """Take the baseline: from now on, footprint counts only what the replay adds."""
+        if hasattr(self.lib, "malloc_trim"):
+            self.lib.malloc_trim(0)
+        m = self._info()
+        self._in_use0, self._free0 = m.uordblks + m.hblkhd, m.fordblks
+        self.peak_footprint = 0
+
+    @property
+    def footprint(self) -> int:
+        """Bytes of the C heap charged to this replay (see the module docstring)."""
+        m = self._info()
+        in_use = m.uordblks + m.hblkhd - self._in_use0
+        return max(0, in_use + max(0, m.fordblks - self._free0))
+
+    def _after(self) -> None:
+        f = self.footprint
+        if f > self.peak_footprint:
+            self.peak_footprint = f
+
+    def alloc(self, size: int) -> int:
+        address = self.lib.malloc(size)
+        if not address:
+            raise OutOfMemory(f"glibc malloc({size}) returned NULL")
+        self._after()
+        return address
+
+    def free(self, address: int) -> None:
+        self.lib.free(address)
+        self._after()
+
+    def realloc(self, address: int | None, size: int) -> int:
+        new = self.lib.realloc(address or None, size)
+        if not new:
+            raise OutOfMemory(f"glibc realloc({address or 0:#x}, {size}) returned NULL")
+        self._after()
+        return new
+
+    def check(self) -> None:
+        """Nothing to do: glibc checks its own heap and aborts the process on corruption."""
+
+    def release(self, addresses) -> None:
+        """Free every address still held (the replay's leftovers), so the process does not leak."""
+        release(addresses)
+
+
+def direct() -> SimpleNamespace:
+    """malloc, free and realloc themselves, unmeasured (footprint 0): the speed baseline."""
+    lib = _library()
+    return SimpleNamespace(alloc=lib.malloc, free=lib.free, realloc=lib.realloc, footprint=0, peak_footprint=0)
+
+
+def release(addresses) -> None:
+    """free() every non-zero address in ``addresses``."""
+    free = _library().free
+    for address in addresses:
+        if address:
+            free(address)

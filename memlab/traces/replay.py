@@ -1,0 +1,295 @@
+"""Replay a trace through any allocator and measure it the way malloclab and Wilson do.
+
+Per (trace, allocator) a :class:`Result` with
+
+* ``peak_live_bytes`` — the peak of the payload the program holds (requested bytes only): a
+  property of the trace, the same for every allocator that serves every request;
+* ``heap_bytes`` — the most memory the allocator ever held from the OS (its peak footprint; for
+  malloclab's sbrk-only heaps that is the heap size at the end, since sbrk never shrinks);
+* ``utilization`` — malloclab's: peak live payload / heap bytes (1.0 is perfect);
+* ``fragmentation`` — Johnstone and Wilson's (1998): memory the allocator used / live memory,
+  both at the moment of peak live memory (1.0 is none; they print it as a percentage over 100);
+* ``ops_per_second`` and ``errors`` (requests the allocator could not serve).
+
+The replay loop does nothing per operation beyond the allocator call and a running sum of live
+bytes; the footprint is read only when live memory reaches a new peak. ``check=True`` runs the
+allocator's ``check()`` after every operation and stops at the first broken invariant.
+The machine's own malloc (``"glibc"``) is replayed twice: once reading ``mallinfo2`` after every
+call (the measurements), once calling the C functions directly (the speed).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from ..allocators.registry import REGISTRY, allocator, parse_spec
+from ..errors import BadRequest, HeapCorruption, MemlabError
+from .native import NativeHeap, direct, release
+from .progress import Progress
+from .rep import ALLOC, FREE, Trace
+
+KEYS = (
+    "allocator",
+    "trace",
+    "ops",
+    "peak_live_bytes",
+    "heap_bytes",
+    "utilization",
+    "fragmentation",
+    "ops_per_second",
+    "errors",
+)
+NATIVE = "glibc"
+BUMP_CAP = 64 << 20
+"""The largest buffer a replay gives a bump allocator (it never reuses, so it needs a lot)."""
+SAMPLES = 200
+"""Points of the footprint-over-time curve (and progress bar updates) per replay."""
+
+
+@dataclass
+class Result:
+    """What one replay measured; :meth:`as_dict` has exactly the keys in ``KEYS``."""
+
+    allocator: str
+    trace: str
+    ops: int
+    peak_live_bytes: int
+    heap_bytes: int
+    utilization: float | None
+    fragmentation: float | None
+    ops_per_second: float
+    errors: int
+    messages: list[str] = field(default_factory=list, repr=False)
+    stopped: str | None = None
+    timeline: list[tuple[int, int, int]] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        return {key: data[key] for key in KEYS}
+
+
+# -- which allocators, built how ----------------------------------------------------------------
+def _fits(name: str) -> bool:
+    """Can a fresh ``name`` allocator hold blocks of 1, 100 and 4000 bytes, freed in any order?"""
+    entry = REGISTRY[name]
+    if entry.free_order != "any":
+        return False
+    try:
+        heap = entry.factory(**_replay_options(name, {}, None))
+        blocks = [heap.alloc(size) for size in (1, 100, 4000)]
+        for address in blocks:
+            heap.free(address)
+    except Exception:
+        return False
+    return True
+
+
+def general_purpose() -> list[str]:
+    """Registered allocators that serve requests of any size in any order (fit for real traces)."""
+    return [name for name in sorted(REGISTRY) if _fits(name)]
+
+
+def skipped() -> dict[str, str]:
+    """Registered allocators a real trace cannot go through, with the reason."""
+    out = {}
+    for name in sorted(REGISTRY):
+        if REGISTRY[name].free_order != "any":
+            out[name] = f"frees only in {REGISTRY[name].free_order} order; real programs free in any order"
+        elif not _fits(name):
+            out[name] = "serves fixed-size (or only small) blocks; a trace asks for many sizes"
+    return out
+
+
+def _replay_options(name: str, options: dict, trace: Trace | None) -> dict:
+    """Options a replay adds so a fixed-capacity allocator can serve the whole trace.
+
+    A bump allocator gets a buffer for every byte the trace requests (it never reuses, up to
+    ``BUMP_CAP``); a buddy allocator gets a top order that holds the largest request. Options
+    given in the spec win.
+    """
+    options = dict(options)
+    sizes = [1 << 16] if trace is None else [size for kind, _, size in trace.ops if kind != FREE]
+    if name == "bump" and "size" not in options and "buffer" not in options:
+        need = sum(-(-size // 16) * 16 for size in sizes)
+        options["size"] = min(BUMP_CAP, max(4096, -(-need // 4096) * 4096))
+    if name == "buddy" and "max_order" not in options:
+        options["max_order"] = min(30, max(12, (max(sizes, default=1) - 1).bit_length()))
+    return options
+
+
+def build(spec: str, trace: Trace | None = None):
+    """The allocator a spec names, configured for replaying ``trace``; ``"glibc"`` is the C library."""
+    name, options = parse_spec(spec)
+    if name == NATIVE:
+        if options:
+            raise BadRequest(f"allocator spec {spec!r}: glibc takes no options")
+        return NativeHeap()
+    if name not in REGISTRY:
+        known = ", ".join([*sorted(REGISTRY), NATIVE])
+        raise BadRequest(f"no allocator named {name!r}; known: {known}")
+    return allocator(name, **_replay_options(name, options, trace))
+
+
+# -- the replay loop ------------------------------------------------------------------------------
+def _with_check(fn: Callable, check: Callable[[], None]) -> Callable:
+    def run(*args):
+        result = fn(*args)
+        check()
+        return result
+
+    return run
+
+
+def _peak_footprint(heap) -> int:
+    return heap.stats().peak_footprint if hasattr(heap, "stats") else heap.peak_footprint
+
+
+def _execute(trace: Trace, heap, *, check: bool, progress: Progress | None, out: Result) -> list[int]:
+    """Run every operation; fill ``out``; return the addresses still held at the end."""
+    ops, n = trace.ops, len(trace.ops)
+    address, size = [0] * trace.num_ids, [0] * trace.num_ids
+    every = max(1, n // SAMPLES)
+    samples: list = [None] * (n // every + 2)  # allocated before glibc's baseline is taken
+    if hasattr(heap, "begin"):
+        heap.begin()
+    alloc, free, realloc = heap.alloc, heap.free, heap.realloc
+    if check:
+        alloc, free, realloc = (_with_check(f, heap.check) for f in (alloc, free, realloc))
+    live = peak = used = taken = 0
+    a, f = ALLOC, FREE
+    i, tick = 0, min(n, every)
+    while i < n:
+        try:
+            for i in range(i, tick):  # noqa: B020 - i resumes after a failed operation
+                kind, b, s = ops[i]
+                if kind == a:
+                    address[b] = alloc(s)
+                    size[b] = s
+                    live += s
+                elif kind == f:
+                    if address[b]:
+                        free(address[b])
+                        address[b] = 0
+                        live -= size[b]
+                    continue
+                else:
+                    address[b] = realloc(address[b], s)
+                    live += s - size[b]
+                    size[b] = s
+                if live > peak:
+                    peak, used = live, heap.footprint
+            i = tick
+            tick = min(n, i + every)
+            samples[taken] = (i, live, heap.footprint)
+            taken += 1
+            if progress is not None:
+                progress.update(i)
+        except Exception as e:  # noqa: BLE001 - an allocator bug must not take the whole run down
+            out.errors += 1
+            if len(out.messages) < 5:
+                out.messages.append(f"{trace.where(i)}: {type(e).__name__}: {e}")
+            if isinstance(e, HeapCorruption) or not isinstance(e, MemlabError):
+                out.stopped = f"{trace.where(i)}: {type(e).__name__}: {e}"
+                break
+            i += 1
+    out.timeline = samples[:taken]
+    out.peak_live_bytes = peak
+    out.heap_bytes = _peak_footprint(heap)
+    out.utilization = peak / out.heap_bytes if out.heap_bytes and peak else None
+    out.fragmentation = used / peak if peak else None
+    return address
+
+
+def replay(
+    trace: Trace, spec: str = "freelist", *, check: bool = False, progress: bool | None = None, label: str = ""
+) -> Result:
+    """Replay ``trace`` through the allocator ``spec`` names; see the module docstring.
+
+    ``progress``: None shows a bar only on a long replay, False never, True always.
+    """
+    heap = build(spec, trace)
+    result = Result(label or spec, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
+    bar = None
+    if progress is not False:
+        bar = Progress(len(trace), f"{trace.name} · {label or spec}", delay=0.0 if progress else 0.5)
+    try:
+        if isinstance(heap, NativeHeap):
+            _on_thread(lambda: release(_execute(trace, heap, check=check, progress=bar, out=result)))
+            elapsed = _on_thread(lambda: _time_native(trace))
+        else:
+            start = time.perf_counter()
+            _execute(trace, heap, check=check, progress=bar, out=result)
+            elapsed = time.perf_counter() - start
+    finally:
+        if bar is not None:
+            bar.close()
+    result.ops_per_second = len(trace) / elapsed if elapsed > 0 else 0.0
+    return result
+
+
+def _on_thread(work: Callable[[], object]):
+    """Run ``work()`` on a fresh thread with the garbage collector paused; return its result.
+
+    A fresh thread has an empty glibc tcache, and a paused collector frees none of Python's
+    own blocks in the middle of a measurement.
+    """
+    box: dict[str, object] = {}
+
+    def body() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as e:  # handed back to the caller below
+            box["error"] = e
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        thread = threading.Thread(target=body, name="memlab-glibc-replay")
+        thread.start()
+        thread.join()
+    finally:
+        if was_enabled:
+            gc.enable()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def _time_native(trace: Trace) -> float:
+    """Seconds for a replay through glibc calling malloc/free/realloc directly."""
+    scratch = Result(NATIVE, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
+    start = time.perf_counter()
+    left = _execute(trace, direct(), check=False, progress=None, out=scratch)
+    elapsed = time.perf_counter() - start
+    release(left)
+    return elapsed
+
+
+def replay_all(
+    traces: Iterable[Trace],
+    specs: Sequence[str],
+    *,
+    check: bool = False,
+    progress: bool | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+) -> list[Result]:
+    """Every trace through every allocator; an allocator that cannot be built here is skipped.
+
+    ``on_skip(spec, reason)`` hears about each skipped allocator (once).
+    """
+    results, skipped_specs = [], set()
+    for trace in traces:
+        for spec in specs:
+            if spec in skipped_specs:
+                continue
+            try:
+                results.append(replay(trace, spec, check=check, progress=progress))
+            except BadRequest as e:
+                skipped_specs.add(spec)
+                if on_skip is not None:
+                    on_skip(spec, str(e))
+    return results
