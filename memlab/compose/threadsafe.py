@@ -1,0 +1,67 @@
+"""One lock around any allocator: Zig's ``std.heap.ThreadSafeAllocator``.
+
+Every call takes a mutex, runs on the child allocator, and releases it. That is correct and
+simple, and it makes every thread wait for every other: the lock acquisitions counted here are
+what thread-caching allocators (TCMalloc, mimalloc) exist to avoid. ``contended`` counts the
+acquisitions that found the lock taken and had to wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..allocators.registry import register
+from .wrapper import Child, Wrapper
+
+
+@register(
+    "threadsafe",
+    test_options={"inner": "bump:size=65536"},
+    returns_to_empty=False,
+    max_request=256,
+    aligns=(None, 1, 16, 64),
+)
+class ThreadSafe(Wrapper):
+    """A mutex around a child allocator (Zig's ThreadSafeAllocator); counts lock acquisitions."""
+
+    name = "threadsafe"
+
+    def __init__(self, inner: Child = "bump:size=65536", **options: Any) -> None:
+        super().__init__(inner, **options)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.lock_acquisitions = 0
+        self.contended = 0
+
+    def _locked(self, fn, *args: Any) -> Any:
+        waited = not self._lock.acquire(blocking=False)
+        if waited:
+            self._lock.acquire()
+        try:
+            self._depth += 1
+            if self._depth == 1:  # a call made while holding the lock takes no new lock
+                self.lock_acquisitions += 1
+                self.contended += waited
+            return fn(*args)
+        finally:
+            self._depth -= 1
+            self._lock.release()
+
+    def alloc(self, size: int, align: int | None = None) -> int:
+        return self._locked(super().alloc, size, align)
+
+    def free(self, address: int) -> None:
+        self._locked(super().free, address)
+
+    def resize(self, address: int, new_size: int) -> bool:
+        return self._locked(super().resize, address, new_size)
+
+    def remap(self, address: int, new_size: int) -> int | None:
+        return self._locked(super().remap, address, new_size)
+
+    def realloc(self, address: int | None, new_size: int) -> int:
+        return self._locked(super().realloc, address, new_size)
+
+    def calloc(self, count: int, size: int) -> int:
+        return self._locked(super().calloc, count, size)
