@@ -48,6 +48,7 @@ def _replay(parser: argparse.ArgumentParser):
     parser.add_argument("traces", nargs="+", metavar="TRACE")
     parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
     parser.add_argument("--check", action="store_true", help="run the allocator's check() after every operation")
+    parser.add_argument("--check-every", type=int, metavar="N", help="with --check: check every N-th operation only")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
@@ -59,7 +60,10 @@ def _replay(parser: argparse.ArgumentParser):
             print(f"memlab: {spec}: skipped: {reason}", file=sys.stderr)
 
         progress = False if args.no_progress else None
-        results = replay_all(traces, specs, check=args.check, progress=progress, on_skip=skip)
+        check = (args.check_every or 1) if args.check else 0
+        if args.check_every is not None and args.check_every < 1:
+            raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
+        results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)

@@ -135,20 +135,32 @@ def build(spec: str, trace: Trace | None = None):
 
 
 # -- the replay loop ------------------------------------------------------------------------------
-def _with_check(fn: Callable, check: Callable[[], None]) -> Callable:
-    def run(*args):
+def _with_check(fn: Callable, check: Callable[[], None], every: int, count: list[int]) -> Callable:
+    """``fn`` followed by ``check()`` on every ``every``-th operation (``count`` is shared)."""
+    if every == 1:
+
+        def run(*args):
+            result = fn(*args)
+            check()
+            return result
+
+        return run
+
+    def run_some(*args):
         result = fn(*args)
-        check()
+        count[0] += 1
+        if count[0] % every == 0:
+            check()
         return result
 
-    return run
+    return run_some
 
 
 def _peak_footprint(heap) -> int:
     return heap.stats().peak_footprint if hasattr(heap, "stats") else heap.peak_footprint
 
 
-def _execute(trace: Trace, heap, *, check: bool, progress: Progress | None, out: Result) -> list[int]:
+def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result) -> list[int]:
     """Run every operation; fill ``out``; return the addresses still held at the end."""
     ops, n = trace.ops, len(trace.ops)
     address, size = [0] * trace.num_ids, [0] * trace.num_ids
@@ -158,7 +170,8 @@ def _execute(trace: Trace, heap, *, check: bool, progress: Progress | None, out:
         heap.begin()
     alloc, free, realloc = heap.alloc, heap.free, heap.realloc
     if check:
-        alloc, free, realloc = (_with_check(f, heap.check) for f in (alloc, free, realloc))
+        count = [0]
+        alloc, free, realloc = (_with_check(f, heap.check, check, count) for f in (alloc, free, realloc))
     live = peak = used = taken = 0
     a, f = ALLOC, FREE
     i, tick = 0, min(n, every)
@@ -196,6 +209,12 @@ def _execute(trace: Trace, heap, *, check: bool, progress: Progress | None, out:
                 out.stopped = f"{trace.where(i)}: {type(e).__name__}: {e}"
                 break
             i += 1
+    if check and out.stopped is None:
+        try:
+            heap.check()
+        except Exception as e:  # noqa: BLE001 - reported, like the checks in the loop
+            out.errors += 1
+            out.stopped = f"{trace.name}, after the last operation: {type(e).__name__}: {e}"
     out.timeline = samples[:taken]
     out.peak_live_bytes = peak
     out.heap_bytes = _peak_footprint(heap)
@@ -205,13 +224,26 @@ def _execute(trace: Trace, heap, *, check: bool, progress: Progress | None, out:
 
 
 def replay(
-    trace: Trace, spec: str = "freelist", *, check: bool = False, progress: bool | None = None, label: str = ""
+    trace: Trace,
+    spec: str | object = "freelist",
+    *,
+    check: bool | int = False,
+    progress: bool | None = None,
+    label: str = "",
 ) -> Result:
-    """Replay ``trace`` through the allocator ``spec`` names; see the module docstring.
+    """Replay ``trace`` through the allocator ``spec`` names (or through an allocator object).
 
-    ``progress``: None shows a bar only on a long replay, False never, True always.
+    ``check=True`` runs ``check()`` after every operation; ``check=N`` after every N-th one and
+    at the end (for long traces). ``progress``: None shows a bar only on a long replay, False
+    never, True always.
     """
-    heap = build(spec, trace)
+    if isinstance(spec, str):
+        heap = build(spec, trace)
+    else:
+        heap, spec = spec, label or getattr(spec, "name", type(spec).__name__)
+    check = int(check)
+    if check < 0:
+        raise BadRequest(f"check={check}: expected True, False or a positive number of operations")
     result = Result(label or spec, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
     bar = None
     if progress is not False:
@@ -263,7 +295,7 @@ def _time_native(trace: Trace) -> float:
     """Seconds for a replay through glibc calling malloc/free/realloc directly."""
     scratch = Result(NATIVE, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
     start = time.perf_counter()
-    left = _execute(trace, direct(), check=False, progress=None, out=scratch)
+    left = _execute(trace, direct(), check=0, progress=None, out=scratch)
     elapsed = time.perf_counter() - start
     release(left)
     return elapsed
@@ -273,7 +305,7 @@ def replay_all(
     traces: Iterable[Trace],
     specs: Sequence[str],
     *,
-    check: bool = False,
+    check: bool | int = False,
     progress: bool | None = None,
     on_skip: Callable[[str, str], None] | None = None,
 ) -> list[Result]:
