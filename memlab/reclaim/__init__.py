@@ -6,6 +6,8 @@ Every scheme module is imported here, so that its name is registered.
 """
 
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
+from .cpython_gc import CPythonGC, WeakRef
+from .cycles import BaconRajan
 from .objects import Frame, Heap, Obj
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
@@ -22,6 +24,9 @@ from .types import (
 )
 
 __all__ = [
+    "CPythonGC",
+    "WeakRef",
+    "BaconRajan",
     "ARC",
     "ARCError",
     "NoAutoreleasePool",

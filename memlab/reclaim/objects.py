@@ -55,6 +55,7 @@ from .types import (
     STATES,
     STRONG,
     BadField,
+    CollectionInProgress,
     DeadObject,
     Field,
     ObjType,
@@ -229,6 +230,7 @@ class Heap:
         self.recorder: Callable[[Event], None] | None = None
         self._depth = 0
         self._next_id = 1
+        self.frozen = ""  # set by a collector while the graph must not change
         self.globals = Frame(self, "globals")
         self.frames: list[Frame] = [self.globals]
         self.scheme.attach(self)
@@ -327,8 +329,8 @@ class Heap:
             raise BadField(f"{where}: {value!r} is not an object of this heap", step=self.step)
         if value._state not in (LIVE, DEINITING):
             raise DeadObject(
-                f"{where}: cannot refer to {value._name} ({value._address:#x}), it is {value._state} "
-                f"since step {value._freed_at}",
+                f"{where}: cannot refer to {value._name} ({value._address:#x}), it is {value._state}"
+                + (f" since step {value._freed_at}" if value._freed_at is not None else ""),
                 address=value._address,
                 step=self.step,
             )
@@ -445,12 +447,15 @@ class Heap:
     # -- for schemes ---------------------------------------------------------------------------
     @contextmanager
     def operation(self, text: str) -> Iterator[None]:
-        """One learner-level step (nested operations share it)."""
-        if self._depth == 0:
-            self.step += 1
-            self.scheme.statement(text)
+        """One learner-level step (nested operations share it); refused while the heap is frozen."""
+        if self.frozen:
+            raise CollectionInProgress(f"{text}: not allowed during {self.frozen}", step=self.step)
+        top = self._depth == 0
         self._depth += 1
         try:
+            if top:
+                self.step += 1
+                self.scheme.statement(text)
             yield
         finally:
             self._depth -= 1
@@ -577,9 +582,9 @@ class Heap:
         """A manual release matching an earlier manual retain."""
         self.scheme.manual(obj, "release")
 
-    def collect(self, **options: object) -> int:
+    def collect(self, *args: object, **options: object) -> int:
         """Run the scheme's collector; returns how many objects it found to be garbage."""
-        return self.scheme.collect(**options)
+        return self.scheme.collect(*args, **options)
 
     def check(self) -> None:
         """Verify the scheme's invariants; raise HeapCorruption naming the first broken one."""
