@@ -75,6 +75,8 @@ class Coalesce(Event):
 
     def describe(self) -> str:
         case = f"case {self.case}: " if self.case else ""
+        if len(self.parts) == 1:
+            return f"{case}no free neighbour, so the {self.size}-byte free block at {self.address:#x} stays as it is"
         joined = " + ".join(str(p) for p in self.parts)
         return f"{case}coalesce {joined} into one {self.size}-byte free block at {self.address:#x}"
 

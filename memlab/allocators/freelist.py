@@ -199,7 +199,8 @@ class FreeListHeap(Coalescing, Allocator):
         w = self._w
         bsize = w[(address >> 2) - 1] & ~7
         asize = MIN_BLOCK if new_size <= DSIZE else (new_size + 15) & ~7
-        if asize > bsize:
+        grow = asize > bsize
+        if grow:
             right = w[((address + bsize) >> 2) - 1]
             if right & ALLOC or bsize + right < asize:
                 return False  # the next block is allocated (or the epilogue) or too small
@@ -207,10 +208,10 @@ class FreeListHeap(Coalescing, Allocator):
             bsize += right
             self.lists.merged(address, bsize)
         rest = self._carve(address, bsize, asize)
-        if rest and self.deferred:
-            self._insert(rest, bsize - asize)
+        if rest and (grow or self.deferred):
+            self._insert(rest, bsize - asize)  # growing: what follows the rest is allocated already
         elif rest:
-            self._coalesce(rest)
+            self._coalesce(rest)  # shrinking: the rest may merge with a free right neighbour
         return True
 
     # -- looking at it ---------------------------------------------------------------------------
