@@ -23,12 +23,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ..errors import BadAlignment, BadRequest
+from ..events import Alloc, Event, Free
 from ..memory import is_power_of_two
 from .base import Allocator
 from .registry import register
 from .tcmalloc_central import CentralFreeList, TransferCache
 from .tcmalloc_front import ThreadCache
-from .tcmalloc_info import Flush, Refill, SpanCarve, SpanReturn
+from .tcmalloc_info import Flush, Refill, SpanCarve, SpanReturn, ThreadAlloc, ThreadFree
 from .tcmalloc_inspect import TCMallocInspection
 from .tcmalloc_pageheap import PageHeap, Span
 from .tcmalloc_sizes import SizeClass, SizeMap
@@ -104,6 +105,16 @@ class TCMalloc(TCMallocInspection, Allocator):
             return super().free(address)
         with self.thread(thread):
             return super().free(address)
+
+    def _emit(self, event: Event) -> None:
+        """Name the thread in the base class's Alloc and Free events, and the object's real size."""
+        if type(event) is Alloc:
+            span = self._pagemap[event.address >> self._shift]
+            size = self.classes[span.sizeclass].size if span.sizeclass else span.npages * self.pageheap.page_size
+            event = ThreadAlloc(event.step, event.address, event.size, size if size != event.size else 0, self._thread)
+        elif type(event) is Free:
+            event = ThreadFree(event.step, event.address, event.size, self._thread)
+        super()._emit(event)
 
     @property
     def lock_acquisitions(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..events import Event
+from ..events import Alloc, Event, Free
 from .base import ALLOCATED, DEAD, FREE, Block, HeapSnapshot
 
 
@@ -56,6 +56,34 @@ class TCMallocSnapshot(HeapSnapshot):
     spans: tuple[SpanView, ...] = ()
     locks: tuple[tuple[str, int], ...] = ()
     page_size: int = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAlloc(Alloc):
+    """An allocation, naming the simulated thread that made it (kind ``alloc``)."""
+
+    thread: int = 0
+
+    @property
+    def kind(self) -> str:
+        return "alloc"
+
+    def describe(self) -> str:
+        return f"thread {self.thread}: {Alloc.describe(self)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFree(Free):
+    """A free, naming the simulated thread that made it (kind ``free``)."""
+
+    thread: int = 0
+
+    @property
+    def kind(self) -> str:
+        return "free"
+
+    def describe(self) -> str:
+        return f"thread {self.thread}: {Free.describe(self)}"
 
 
 @dataclass(frozen=True, slots=True)
