@@ -5,8 +5,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+import memlab
 from memlab.allocators.buddy import Buddy
-from memlab.errors import BadRequest, DoubleFree, InvalidFree, MemlabError, OutOfMemory, UseAfterFree
+from memlab.errors import BadRequest, DoubleFree, InvalidFree, MemlabError, OutOfMemory, TooLarge, UseAfterFree
 from memlab.objectpool import (
     DoubleRelease,
     ForeignObject,
@@ -218,3 +219,25 @@ PoolMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
 )
 TestPoolMachine = PoolMachine.TestCase
+
+
+def test_registered_as_objectpool_release_resets_the_bytes_of_the_block():
+    heap = memlab.allocator("objectpool", size=24, capacity=2)
+    a = heap.alloc(20)
+    heap.memory.write(a, b"\xab" * 20)
+    heap.free(a)
+    assert heap.memory.read(a, 24) == bytes(24)  # reset on release, unlike a plain pool
+    assert heap.alloc(24) == a and heap.objects.allocations == 2
+    assert [b.state for b in heap.layout()] == ["allocated", "free"]
+
+
+def test_registered_objectpool_refuses_big_requests_and_exhaustion_unchanged():
+    heap = memlab.allocator("objectpool:size=16,capacity=1,on_empty=error")
+    a = heap.alloc(16)
+    before = (heap.layout(), heap.memory.read(a, 16), heap.stats())
+    with pytest.raises(TooLarge, match="17-byte request does not fit this pool's 16-byte objects"):
+        heap.alloc(17)
+    with pytest.raises(PoolExhausted, match="all 1 objects are in use"):
+        heap.alloc(8)
+    assert (heap.layout(), heap.memory.read(a, 16)) == before[:2]
+    assert heap.stats().live_blocks == 1

@@ -154,3 +154,23 @@ def test_pool_view_shows_head_links_and_null():
     svg = pool_svg(snap)
     assert "head" in svg and "next: NULL" in svg and f"next: {a + 32:#x}" in svg
     assert svg.count("marker-end") == 3  # head -> a -> a+32 -> a+48
+
+
+def test_the_fast_path_keeps_the_same_books_as_the_recorded_path():
+    def run(pool):
+        blocks = [pool.alloc(n) for n in (1, 16, 9, 16, 3)]
+        for b in blocks[::2]:
+            pool.free(b)
+        blocks = blocks[1::2] + [pool.alloc(5) for _ in range(6)]  # grows a chunk
+        for b in blocks[:3]:
+            pool.free(b)
+        return pool
+
+    quiet = run(Pool(16, blocks=4))
+    loud = Pool(16, blocks=4)
+    with loud.record():
+        run(loud)
+    assert state(quiet) == state(loud)
+    assert quiet.stats() == loud.stats() and quiet.step == loud.step
+    with pytest.raises(DoubleFree, match="double free"):
+        quiet.free(quiet.chain()[0])

@@ -88,6 +88,38 @@ class Pool(Allocator):
             raise TooLarge(f"a {size}-byte request does not fit this pool's {self.block_size}-byte blocks")
         raise BadAlignment(f"this pool's blocks are aligned to {self.align} bytes, not {align}")
 
+    # -- the fast path ---------------------------------------------------------------------------
+    def alloc(self, size: int, align: int | None = None) -> int:
+        """Pop the head. The common case (fits, default alignment, nobody recording) skips the
+        general checks of the base class but keeps exactly its bookkeeping."""
+        block = self.head
+        if not block or align is not None or self.recorder is not None or type(size) is not int:
+            return super().alloc(size, align)
+        if not 0 < size <= self.block_size:
+            return super().alloc(size, align)
+        self.step += 1
+        self.head = self._words[block >> 3]
+        self._live[block] = (size, self.step)
+        self._freed.pop(block, None)
+        self._counts["allocs"] += 1
+        live = self._live_bytes = self._live_bytes + size
+        if live > self._peak_live:
+            self._peak_live = live
+        return block
+
+    def free(self, address: int) -> None:
+        """Push the block. A live block freed while nobody records takes the fast path."""
+        entry = self._live.get(address) if type(address) is int else None
+        if entry is None or self.recorder is not None:
+            return super().free(address)
+        self.step += 1
+        self._words[address >> 3] = self.head
+        self.head = address
+        del self._live[address]
+        self._freed[address] = self.step
+        self._counts["frees"] += 1
+        self._live_bytes -= entry[0]
+
     # -- the algorithm ---------------------------------------------------------------------------
     def _alloc(self, size: int, align: int) -> int:
         if size > self.block_size or align > self.align:
