@@ -1,17 +1,20 @@
 """Reclamation: an object model on the simulated heap, and the schemes that free its objects.
 
-``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")`` build a heap
+``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")``,
+``Heap("mark-sweep")``, ``Heap("copying")`` build a heap
 of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
 Every scheme module is imported here, so that its name is registered.
 """
 
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
+from .copying import Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
 from .objects import Frame, Heap, Obj
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
 from .snapshot import Edge, GraphSnapshot, Node, Variable
+from .tracing import MarkSweep, Pause
 from .types import (
     BadField,
     CollectionInProgress,
@@ -27,6 +30,10 @@ __all__ = [
     "CPythonGC",
     "WeakRef",
     "BaconRajan",
+    "Copying",
+    "MarkSweep",
+    "Pause",
+    "SemiSpace",
     "ARC",
     "ARCError",
     "NoAutoreleasePool",

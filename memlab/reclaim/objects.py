@@ -231,6 +231,7 @@ class Heap:
         self._depth = 0
         self._next_id = 1
         self.frozen = ""  # set by a collector while the graph must not change
+        self.arguments: tuple[Obj, ...] = ()  # objects passed to new(), roots while it allocates
         self.globals = Frame(self, "globals")
         self.frames: list[Frame] = [self.globals]
         self.scheme.attach(self)
@@ -267,7 +268,12 @@ class Heap:
             raise BadField(f"object name {label!r} is not a non-empty string", step=self.step)
         with self.operation(f'{t.name}("{label}")'):
             size = t.size(len(self.header))
-            address = self.allocator.alloc(size)
+            held, self.arguments = self.arguments, tuple(v for _, _, v in init if isinstance(v, Obj))
+            try:
+                self.scheme.reserve(size)  # a tracing collector may collect here
+                address = self.allocator.alloc(size)
+            finally:
+                self.arguments = held
             obj = Obj(self, t, self._next_id, label, address)
             self._next_id += 1
             self.memory.fill(address, size)

@@ -58,6 +58,9 @@ class Scheme:
     def init(self, obj: Obj) -> None:
         """Fill the header of a new object (whose +1 is held by a temporary)."""
 
+    def reserve(self, size: int) -> None:
+        """``size`` bytes are about to be allocated (a tracing collector may collect first)."""
+
     def statement(self, text: str) -> None:
         """A learner's operation begins (ARC lists the calls it inserts under it)."""
 
