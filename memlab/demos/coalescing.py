@@ -1,0 +1,34 @@
+"""Lecture demo: the four coalescing cases, read from the boundary tags (CS:APP 9.9.10-9.9.11).
+
+Five 16-byte blocks sit in a row before a free rest of the heap. Freeing them in the order
+b, a, c, e, d shows case 1 (no free neighbour), case 2 (the right one is free), case 3 (the left
+one is free, found through its footer) and case 4 (both), until one free block is left. Under
+the heap map a table decodes every header, footer and link word, boxing the ones that changed.
+"""
+
+from __future__ import annotations
+
+from ..allocators.freelist import FreeListHeap
+from ..events import Recording
+from ..viz.tags import tags_view
+from ..widgets.player import Player
+
+TITLE = "Coalescing: the four cases, in the boundary tags"
+ORDER = 4
+
+ORDER_OF_FREES = "baced"
+
+
+def four_cases(**options) -> Recording:
+    """Record the frees of five 16-byte blocks, in the order that shows every case."""
+    heap = FreeListHeap(chunk=128, **options)
+    blocks = dict(zip("abcde", (heap.alloc(8) for _ in range(5))))
+    with heap.record() as rec:
+        for name in ORDER_OF_FREES:
+            heap.free(blocks[name])
+    return rec.recording
+
+
+def demo(scale: float = 1.6) -> Player:
+    recording = four_cases()
+    return Player(recording, tags_view(recording, width=640), title=TITLE, scale=scale)
