@@ -387,3 +387,22 @@ def test_refused_statements_are_recorded_for_the_timeline():
     assert kinds[:4] == ["scope", "let", "let", "rejected"]
     assert rec.recording.events[3].describe() == "error[E0382]: borrow of moved value: `x`"
     assert [line.error for line in own.lines] == ["", "", "", "E0382", ""]
+
+
+def test_the_timeline_marks_name_where_a_value_moved_and_drops_see_the_final_state():
+    own = Ownership(heap())
+    seen = []
+    with own.record() as rec:
+        with own.scope() as s:
+            s.let("x", String("hi"))
+            s.let("y", move("x"))
+            s.let("z", Box(1))
+            s.drop("z")
+            seen.append(own.snapshot())
+    snap = seen[0]
+    x, y, z = snap.var("x"), snap.var("y"), snap.var("z")
+    assert x.state == "moved" and [(m.kind, m.other) for m in x.marks] == [("init", ""), ("move_out", "y")]
+    assert [(m.kind, m.other) for m in y.marks] == [("init", "x")]
+    assert z.state == "moved" and [m.kind for m in z.marks] == ["init", "drop"]
+    drop_frames = [f for f in rec.recording if isinstance(f.event, DropValue) and "z" in f.event.describe()]
+    assert drop_frames and drop_frames[0].snapshot.var("z").state == "moved"  # state set before the drop glue

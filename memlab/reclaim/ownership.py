@@ -187,7 +187,12 @@ class Ownership(Evaluator):
         self._note_boxes(value)
         var.value, var.state, var.type = value, "live", value.type
         var.init, var.moved = relabel(now, ""), None
-        var.marks.append((now.step, "init", ""))
+        source = ""
+        for other in self.vars:  # name the move for the timeline: `x` moved into `y`
+            if other.marks and other.marks[-1][:2] == (now.step, "move_out") and not other.marks[-1][2]:
+                other.marks[-1] = (now.step, "move_out", var.name)
+                source = other.name
+        var.marks.append((now.step, "init", source))
         loan = getattr(value, "loan", None)
         if loan is not None:
             loan.hold(var)
@@ -199,16 +204,16 @@ class Ownership(Evaluator):
         for part in inner + [p for _, p in value.parts]:
             self._note_boxes(part)
 
-    def drop_var(self, var: Var, now: Label, how: str) -> None:
-        """Run the drop glue of ``var``'s value; its loan (if it holds one) ends."""
+    def drop_var(self, var: Var, now: Label, how: str, state: str) -> None:
+        """Run the drop glue of ``var``'s value; its loan (if it holds one) ends. ``var`` is left in ``state``."""
         value = var.value
+        var.value, var.state = None, state
+        var.marks.append((now.step, how, ""))
         loan = getattr(value, "loan", None)
         if loan is not None:
             loan.release(var, now.step)
         if isinstance(value, Guard) or loan is None:
             value.drop(self, var.name)
-        var.value = None
-        var.marks.append((now.step, how, ""))
 
     def outlives_check(self, holder: Var, value, now: Label) -> None:
         """Lexical lifetimes: a reference stored in an older variable would outlive its owner."""
@@ -241,8 +246,7 @@ class Ownership(Evaluator):
             for var in reversed(scope.vars):
                 if var.state == "live":
                     kill(check(self.loans, var, "drop", now, "nll"), "drop", now)
-                    self.drop_var(var, now, "drop")
-                    var.state = "dropped"
+                    self.drop_var(var, now, "drop", "dropped")
                 else:
                     var.marks.append((now.step, "out_of_scope", ""))
             self.open.pop()

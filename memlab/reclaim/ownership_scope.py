@@ -142,7 +142,7 @@ class Scope:
                 kill(check(world.loans, var, "assign", now, world.lifetimes), "assign", now)
             new = world.evaluate(value, now, True, {})
             if var.state == "live":
-                world.drop_var(var, now, "overwrite")
+                world.drop_var(var, now, "overwrite", "uninit")
             world.bind(var, new, now)
             return None, _owns(var)
 
@@ -265,8 +265,8 @@ class Scope:
             if var.value.copy:
                 return None, f"`{name}` is Copy: drop gets a copy, `{name}` stays usable"
             kill(check(world.loans, var, "move", now, world.lifetimes), "move", now)
-            world.drop_var(var, now, "drop")
-            var.state, var.moved = "moved", relabel(now, "value moved here")
+            var.moved = relabel(now, "value moved here")
+            world.drop_var(var, now, "drop", "moved")
             return None, ""
 
         world.run(self, "drop", f"drop({name});", checks, commit, announce=True)
