@@ -110,7 +110,8 @@ class Flush(Event):
     why: str = "is too long"
 
     def describe(self) -> str:
-        return f"thread {self.thread}'s {self.size}-byte list {self.why}: {self.count} go back to the {self.dest}"
+        verb = "goes" if self.count == 1 else "go"
+        return f"thread {self.thread}'s {self.size}-byte list {self.why}: {self.count} {verb} back to the {self.dest}"
 
 
 @dataclass(frozen=True, slots=True)
