@@ -296,3 +296,36 @@ def test_the_first_allocation_records_the_grow_then_the_alloc():
         heap.alloc(24)
     assert rec.recording.kinds() == ["grow", "slabgrow", "alloc"]
     assert "cache 'kmalloc-32' grows: a new 1-page slab" in rec.recording.script()
+
+
+# -- the view ------------------------------------------------------------------------------
+def test_the_slab_view_draws_sections_colour_offsets_and_the_touched_buffer():
+    from memlab.viz.slab import slab_svg, slab_view
+
+    c = Counting()
+    cache = SlabCache("inode", 200, 8, ctor=c.ctor)
+    objs = [cache.alloc() for _ in range(45)]  # three slabs of 19 buffers
+    for x in objs[:18]:
+        cache.free(x)
+    with cache.record() as rec:
+        cache.free(objs[30])
+    svg = slab_svg(rec.recording[-1].snapshot, event=rec.recording[-1].event)
+    assert "constructor ran 57×, destructor 0×" in svg
+    assert [s.inuse for s in cache.view().slabs] == [18, 1, 7]  # the slab just freed into moved first
+    assert svg.count(">partial<") == 3 and ">18/19<" in svg
+    assert ">+8<" in svg and ">+16<" in svg  # the second and third slab start at colours 8 and 16
+    assert 'stroke-width="2"' in svg  # the freed buffer is outlined
+    assert "free, still constructed" in svg
+    html = slab_view()(rec.recording[-1])
+    assert "inode           26       57     200" in html
+
+
+def test_the_kmalloc_view_shows_only_caches_with_slabs_unless_named():
+    from memlab.viz.slab import slab_svg
+
+    heap = Slab()
+    heap.alloc(33)
+    snap = heap.snapshot()
+    assert ">kmalloc-64<" in slab_svg(snap) and "kmalloc-8<" not in slab_svg(snap)
+    named = slab_svg(snap, caches=["kmalloc-8"])
+    assert ">kmalloc-8<" in named and "no slabs" in named and ">kmalloc-64<" not in named

@@ -52,6 +52,11 @@ class CacheView:
     ctor_calls: int
     dtor_calls: int
     slabs: tuple[SlabView, ...]
+    page_size: int = 4096
+
+    @property
+    def slab_bytes(self) -> int:
+        return self.pagesperslab * self.page_size
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,7 @@ class CacheInspection:
             self.ctor_calls,
             self.dtor_calls,
             tuple(slabs),
+            g.page_size,
         )
 
     def slabinfo(self) -> SlabInfo:
