@@ -1,4 +1,4 @@
-"""One module per exercise, named like its notebook; each defines ``EXERCISE``.
+"""One module per exercise, ``eNN_name.py`` after its notebook, each defining ``EXERCISE``; helpers beside them.
 
 ``exercise("04")`` or ``exercise("04_coalescing_and_boundary_tags")`` finds it.
 """
@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 from ..questions import Exercise
 
 
 def keys() -> list[str]:
     """The exercise names, in course order."""
-    return sorted(info.name[1:] for info in pkgutil.iter_modules(__path__) if info.name.startswith("e"))
+    return sorted(info.name[1:] for info in pkgutil.iter_modules(__path__) if re.match(r"e\d\d_", info.name))
 
 
 def exercise(name: str) -> Exercise:

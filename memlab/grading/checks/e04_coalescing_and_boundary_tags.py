@@ -1,0 +1,88 @@
+"""Exercise 04: the four coalescing cases, with boundary tags in simulated bytes (CS:APP 9.9.11).
+
+The learner writes ``coalesce(heap, bp)``; each case frees the middle one of three blocks
+with its neighbours set up by memlab's own code, then reads the tags back from memory.
+"""
+
+from __future__ import annotations
+
+from ...widgets import heap_player
+from ..questions import Cases, Exercise, Question
+from .boundary_tags import WSIZE, ExerciseHeap, get, tags
+
+CASES = {
+    1: ("both neighbours allocated", ()),
+    2: ("next block free", ("c",)),
+    3: ("previous block free", ("a",)),
+    4: ("both neighbours free", ("a", "c")),
+}
+
+
+def four_blocks(coalesce) -> tuple[ExerciseHeap, dict[str, int]]:
+    """A heap with blocks a, b, c, d of 24 bytes each (16-byte payloads)."""
+    heap = ExerciseHeap(coalesce=coalesce)
+    return heap, {name: heap.alloc(16) for name in "abcd"}
+
+
+def run_case(coalesce, case: int, cases: Cases) -> None:
+    title, free_first = CASES[case]
+    heap, p = four_blocks(coalesce)
+    with heap.real():
+        for name in free_first:
+            heap.free(p[name])
+    start = p["a"] if case in (3, 4) else p["b"]
+    size = 24 * (1 + len(free_first))
+    heap.free(p["b"])  # the learner's coalesce runs here
+    head, head_used = get(heap, start - WSIZE)
+    foot, foot_used = get(heap, start + head - 2 * WSIZE) if head >= 16 else (0, True)
+    want = f"{size}/free"
+    cases.expect(
+        (head, head_used) == (size, False),
+        f"after free(b={p['b']:#x}), the header at {start - WSIZE:#x} says "
+        f"{head}/{'allocated' if head_used else 'free'}; expected {want}"
+        + (" (the merged block starts at the previous block's header)" if case in (3, 4) else ""),
+    )
+    cases.expect(
+        (foot, foot_used) == (size, False),
+        f"the header at {start - WSIZE:#x} says {want}, but the footer at {start + size - 2 * WSIZE:#x} "
+        f"says {foot}/{'allocated' if foot_used else 'free'}: a merged block needs both boundary tags updated",
+    )
+    heap.check()  # raises HeapCorruption naming what else is wrong
+    d, d_used = get(heap, p["d"] - WSIZE)
+    cases.expect((d, d_used) == (24, True), f"block d at {p['d']:#x} was changed: {tags(heap, p['d'])}")
+
+
+def check_coalesce(fns: dict) -> Cases:
+    cases = Cases()
+    for case, (title, _) in CASES.items():
+        with cases.case(f"case {case} ({title})", 1):
+            run_case(fns["coalesce"], case, cases)
+    with cases.case("returns the merged block's bp", 1):
+        heap, p = four_blocks(fns["coalesce"])
+        with heap.real():
+            heap.free(p["a"])
+        returned = []
+        heap.learner_coalesce = lambda h, bp: returned.append(fns["coalesce"](h, bp)) or returned[-1]
+        heap.free(p["b"])
+        cases.expect(
+            returned[-1] == p["a"],
+            f"case 3 returned {returned[-1]!r}; expected {p['a']:#x}, the bp of the merged block",
+        )
+    return cases
+
+
+def demo(coalesce):
+    """All four cases in one film: free a (1), b (3), e (1), d (2), then c between two free blocks (4)."""
+    heap = ExerciseHeap(coalesce=coalesce)
+    p = {name: heap.alloc(16) for name in "abcdef"}
+    with heap.record() as rec:
+        for name in "abedc":
+            heap.free(p[name])
+    return heap_player(rec.recording, title="Your coalesce", hexdump=True, start=heap.first_bp - 4, length=160)
+
+
+EXERCISE = Exercise(
+    "04_coalescing_and_boundary_tags",
+    "Coalescing and boundary tags",
+    (Question("coalesce", "the four coalescing cases", ("coalesce",), 5, check_coalesce),),
+)
