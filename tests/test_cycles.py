@@ -140,3 +140,28 @@ def test_collection_work_grows_with_the_garbage(n):
     heap.collect()
     assert heap.counters["trial decrements"] == 2 * n
     assert heap.counters["restores"] == 0
+
+
+def test_the_demo_ends_with_the_ring_freed_and_its_neighbour_alive():
+    import memlab.demos
+
+    player = memlab.demos.demo("cycles")
+    assert 10 <= len(player.recording) <= 40
+    player.seek(len(player.recording) - 1)
+    assert player.caption.endswith("Bacon–Rajan collection: examined 4 objects, 3 were garbage")
+    html = player.html
+    assert "d: Node" in html and "rc 1" in html
+    assert not any(f"{name}: Node" in html for name in "abc")
+    player.seek(12)
+    assert "trial deletion" in player.caption
+
+
+def test_the_collector_view_names_the_buffered_roots():
+    from memlab.viz.collect import collector_svg, status
+
+    heap = family(2)
+    snap = heap.snapshot()
+    assert status(snap) == "possible roots (buffered): parent, child0, child1"
+    svg = collector_svg(snap)
+    assert svg.startswith("<svg") and "possible roots (buffered): parent, child0, child1" in svg
+    assert "purple" in svg

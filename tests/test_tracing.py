@@ -250,3 +250,45 @@ def test_a_full_from_space_triggers_a_collection_and_a_live_heap_too_big_fails()
             for i in range(20):
                 s.x = heap.new(node, name=f"m{i}", next=s.x)  # a list that keeps everything
     heap.check()
+
+
+# -- views and demo ------------------------------------------------------------------------
+
+
+def test_the_status_line_follows_the_marking_wave():
+    from memlab.viz.collect import status
+
+    heap, _, s = program("mark-sweep")
+    assert status(heap.snapshot()) == "3 object(s), none marked: the program runs"
+    with heap.record() as rec:
+        heap.collect()
+    lines = [status(f.snapshot) for f in rec.recording]
+    assert "gray (reached, not scanned): a · black: none · white: b, c" in lines
+    assert "gray (reached, not scanned): none · black: a, b · white: c" in lines
+
+
+def test_the_semispace_view_draws_scan_and_free_pointers():
+    from memlab.viz.collect import copying_view
+
+    heap, _, s = program("copying", semispace=256)
+    with heap.record() as rec:
+        heap.collect()
+    view = copying_view(heap)
+    lo, _ = heap.space.from_space  # after the flip: where the copies are
+    middle = next(f for f in rec.recording if f.event is not None and f.event.kind == "scavenged")
+    html = view(middle)
+    assert f"scan {lo + 24:#x}" in html and f"free {lo + 48:#x}" in html  # a scanned, b copied
+    assert "to-space" in html and "from-space" in html
+    assert "scan 0x" not in view(list(rec.recording)[-1])  # after the flip: no collection in progress
+
+
+def test_the_demo_ends_with_the_garbage_swept():
+    import memlab.demos
+
+    player = memlab.demos.demo("tracing")
+    assert 10 <= len(player.recording) <= 40
+    player.seek(len(player.recording) - 1)
+    assert player.caption.endswith("done: pause of 7 work units; 48 bytes live; next collection above 1024 bytes")
+    html = player.html
+    assert "x: Node" in html and "y: Node" in html
+    assert not any(f"{name}: Node" in html for name in "pqr")

@@ -168,7 +168,7 @@ class Copying(Tracing):
         return self.heap._at.get(word) or self._old.get(word)
 
     def counts(self, obj: Obj) -> tuple[tuple[str, int], ...]:
-        return ()
+        return (("bytes", self.size(obj)),)  # no count and no mark bit: only its size matters
 
     def tags(self, obj: Obj) -> tuple[str, ...]:
         lo, hi = self.space.from_space

@@ -53,6 +53,8 @@ class Scanned(ObjEvent):
     refs: int
 
     def describe(self) -> str:
+        if not self.refs:
+            return f"scan {self.obj}: it refers to nothing; {self.obj} is black"
         return f"scan {self.obj}: its {self.refs} reference(s) are marked; {self.obj} is black"
 
 
