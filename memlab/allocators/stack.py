@@ -88,7 +88,7 @@ class StackSnapshot(HeapSnapshot):
 
 @register(
     "stack",
-    test_options={"size": 1 << 16},
+    test_options={"size": 1 << 14},
     free_order="lifo",
     max_request=256,
     aligns=(None, 1, 16, 64),
@@ -107,6 +107,7 @@ class Stack(Allocator):
         self.sp = self.base
         self._blocks: list[tuple[int, int, int]] = []  # (address, size, sp before), bottom first
         self._frames: list[StackFrame] = []
+        self._cache: tuple[tuple, list[Block]] = ((), [])
 
     @property
     def limit(self) -> int:
@@ -241,6 +242,12 @@ class Stack(Allocator):
 
     # -- views ----------------------------------------------------------------------------
     def layout(self) -> list[Block]:
+        key = (self.step, self.sp, len(self._blocks), len(self._live), self._live_bytes)
+        if self._cache[0] != key:
+            self._cache = (key, self._layout())
+        return list(self._cache[1])
+
+    def _layout(self) -> list[Block]:
         blocks, cursor = [], self.base
         names = {f.address: f.name for f in self._frames}
         for address, size, _ in self._blocks:
