@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from ..allocators.base import ALLOCATED, FREE, Allocator, Block
-from ..errors import HeapCorruption, OutOfMemory
+from ..errors import HeapCorruption, OutOfMemory, describe_block
 from ..events import Move, Resize
 from ..memory import align_up
 from ..os import OS
@@ -169,13 +169,17 @@ class VTableAllocator(Allocator):
     def _bad(self, message: str, address: int | None = None) -> None:
         raise HeapCorruption(f"{self.name}.{message}", address=address, step=self.step)
 
-    def _valid_result(self, what: str, address: object, size: int, align: int) -> int:
+    def _valid_result(self, what: str, address: object, size: int, align: int, moving: int | None = None) -> int:
         if isinstance(address, bool) or not isinstance(address, int):
             self._bad(f"{what} returned {address!r}, not an address or None")
         if address % align:
             self._bad(f"{what} returned {address:#x}, not aligned to {align}", address)
         if not any(start <= address and address + size <= start + n for start, n in self._regions):
             self._bad(f"{what} returned {address:#x}: {size} bytes there are not in memory you reserved", address)
+        for start, (n, since) in self._live.items():
+            if start < address + size and address < start + n and start != moving:
+                block = describe_block(start, n, "allocated", since)
+                self._bad(f"{what} returned {address:#x}, which overlaps the live block {block}", address)
         return address
 
     def _alloc(self, size: int, align: int) -> int:
@@ -206,7 +210,7 @@ class VTableAllocator(Allocator):
         new = self.impl.remap(address, old, align, new_size)
         if new is None:
             return None
-        self._valid_result("remap", new, new_size, align)
+        self._valid_result("remap", new, new_size, align, moving=address)
         size, since = self._live.pop(address)
         self._live[new] = (size, since)
         self._aligns[new] = self._aligns.pop(address)
