@@ -206,7 +206,8 @@ def graph_svg(snapshot: GraphSnapshot, *, event: Event | None = None, width: int
     body.extend(arrows)
     lowest = max([lowest] + [by + bh for _, by, _, bh in boxes.values()])
     bottom = max(var_bottom, lowest) + 24
-    body.append(_legend(snap, LEFT, bottom, bool(unreachable), lost_word))
+    lost_any = any(n.id in unreachable and n.state == "live" for n in snap.nodes)
+    body.append(_legend(snap, LEFT, bottom, lost_any, lost_word))
     label = (
         f"{snap.scheme} object graph at step {snap.step}: {len(snap.nodes)} objects, "
         f"{len(snap.edges)} references, {len(snap.variables)} variables"
@@ -326,7 +327,10 @@ def _references(
 
 def _legend(snap: GraphSnapshot, x: float, y: float, lost: bool, lost_word: str) -> str:
     parts, cx = [], x
+    used = {e.kind for e in snap.edges} | {v.kind for v in snap.variables}
     for kind in ("strong", "weak", "unowned"):
+        if kind != "strong" and kind not in used:
+            continue
         dash = f' stroke-dasharray="{DASH[kind]}"' if DASH[kind] else ""
         parts.append(
             f'<line x1="{cx:.1f}" y1="{y - 4:.1f}" x2="{cx + 30:.1f}" y2="{y - 4:.1f}" stroke="{PALETTE["text"]}" '
