@@ -117,3 +117,19 @@ def test_three_cpus_interleaved_keep_every_invariant_and_give_everything_back():
     heap.check()
     heap.reap()
     assert heap.footprint == 0 and heap.reclaimed()
+
+
+def test_the_magazine_view_shows_rounds_depot_and_counters():
+    from memlab.viz.magazine import magazine_view
+
+    heap = MagazineCache("file", 96, rounds=4, cpus=2)
+    objs = [heap.alloc(96) for _ in range(14)]
+    for a in objs[:11]:
+        heap.free(a)
+    heap.cpu = 1
+    with heap.record() as rec:
+        heap.alloc(96)
+    html = magazine_view()(rec.recording[-1])
+    assert "depot lock taken 18×; slab layer reached 14×" in html
+    assert html.count(">3/4<") == 2 and ">4/4<" in html and ">none<" in html
+    assert "out of its slab (in use, or a round in a magazine)" in html and ">file<" in html

@@ -88,8 +88,12 @@ def slab_svg(
     width: int = 760,
     caches: Iterable[str] | None = None,
     max_slabs: int = 8,
+    in_use: str = "in use",
 ) -> str:
-    """Draw the caches of a slab snapshot (those with slabs, or the ones named in ``caches``)."""
+    """Draw the caches of a slab snapshot (those with slabs, or the ones named in ``caches``).
+
+    ``in_use`` names the solid buffers in the legend (a magazine layer holds some of them).
+    """
     wanted = None if caches is None else set(caches)
     shown = [c for c in snapshot.caches if (c.name in wanted if wanted is not None else c.slabs)]
     marked = _touched(event)
@@ -125,7 +129,7 @@ def slab_svg(
     body.extend(outlines)
     constructed = any(c.ctor_calls for c in shown)
     items = [
-        (FILL["allocated"], "in use"),
+        (FILL["allocated"], in_use),
         (FILL["free"], "free, still constructed" if constructed else "free"),
         (FILL["dead"], "colour offset / slack"),
         (FILL["metadata"], "slab structure"),
