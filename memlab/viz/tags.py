@@ -139,7 +139,7 @@ def tags_html(snapshot: HeapSnapshot, previous: HeapSnapshot | None = None, *, s
         )
     note = f"<caption style='caption-side:bottom;color:#555'>{hidden} empty list heads not shown</caption>"
     return (
-        '<table class="memlab-tags" style="border-collapse:collapse;font-size:12px;margin-top:6px">'
+        '<table class="memlab-tags" style="border-collapse:collapse;font-size:12px;margin-top:6px;font-family:DejaVu Sans,Arial,sans-serif">'
         "<tr><th style='text-align:left'>address</th><th style='text-align:left'>bytes in memory</th>"
         "<th style='text-align:left'>what they mean (bold, boxed: changed by this step)</th></tr>"
         + "".join(rows)
