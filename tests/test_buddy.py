@@ -238,3 +238,14 @@ def test_a_player_animates_the_tree():
     assert "free the 33-byte block" in player.caption
     player.seek(-1)
     assert "into a 1024-byte free block" in player.caption
+
+
+def test_the_lecture_demo_ends_with_everything_merged_into_one_block():
+    import memlab.demos
+
+    player = memlab.demos.demo("buddy")
+    assert 10 <= len(player.recording) - 1 <= 40
+    assert "33-byte request got a whole 64-byte block" in player.recording.script()
+    player.seek(-1)
+    assert player.caption.endswith("merged back into one 1024-byte block")
+    assert "Node 0, zone    Buddy      0      0      0      0      0      0      1" in player.html

@@ -1,5 +1,7 @@
 """The fixed-size pool: a free list threaded through the free blocks, in simulated bytes."""
 
+import re
+
 import pytest
 
 import memlab
@@ -174,3 +176,15 @@ def test_the_fast_path_keeps_the_same_books_as_the_recorded_path():
     assert quiet.stats() == loud.stats() and quiet.step == loud.step
     with pytest.raises(DoubleFree, match="double free"):
         quiet.free(quiet.chain()[0])
+
+
+def test_the_lecture_demo_shows_the_links_inside_the_free_blocks():
+    import memlab.demos
+
+    player = memlab.demos.demo("pool")
+    assert 10 <= len(player.recording) - 1 <= 40
+    player.seek(-1)
+    assert "0 bytes extra" in player.caption
+    assert "next: 0x1040" in player.html and "next: NULL" in player.html
+    row = player.html[player.html.index("00001010</span>") :][:400]  # the hexdump row of block 0x1010
+    assert re.findall(r">([0-9a-f]{2})</span>", row)[:8] == ["40", "10", "00", "00", "00", "00", "00", "00"]

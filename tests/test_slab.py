@@ -329,3 +329,15 @@ def test_the_kmalloc_view_shows_only_caches_with_slabs_unless_named():
     assert ">kmalloc-64<" in slab_svg(snap) and "kmalloc-8<" not in slab_svg(snap)
     named = slab_svg(snap, caches=["kmalloc-8"])
     assert ">kmalloc-8<" in named and "no slabs" in named and ">kmalloc-64<" not in named
+
+
+def test_the_lecture_demo_counts_constructor_calls_against_allocations():
+    import memlab.demos
+
+    player = memlab.demos.demo("slab")
+    assert 10 <= len(player.recording) - 1 <= 40
+    script = player.recording.script()
+    assert "1012 allocations so far, and the constructor ran only 16 times" in script
+    assert "buffers start at colour offset 8" in script
+    player.seek(-1)
+    assert "constructor ran 16×, destructor 16×" in player.html

@@ -201,7 +201,7 @@ class SlabCache(CacheInspection, Allocator):
             self._first_free = slab
         host = self._host
         if host.recorder is not None:
-            host._emit(SlabMove(host.step, self.cache_name, slab.base, section))
+            host._emit(SlabMove(host.step, self.cache_name, slab.address, section))
 
     def _write_links(self, *slabs: _Slab) -> None:
         words = self._words

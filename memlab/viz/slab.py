@@ -22,7 +22,7 @@ from .style import FILL, PALETTE, legend, rect, svg, text
 LEFT = 128
 ROW = 20
 GAP = 6
-HEAD = 22
+HEAD = 34
 SECTION_INK = {"full": PALETTE["allocated"], "partial": PALETTE["red"], "free": PALETTE["green"]}
 
 
@@ -95,7 +95,10 @@ def slab_svg(
     ``in_use`` names the solid buffers in the legend (a magazine layer holds some of them).
     """
     wanted = None if caches is None else set(caches)
-    shown = [c for c in snapshot.caches if (c.name in wanted if wanted is not None else c.slabs)]
+    if wanted is None:  # the caches holding slabs; a lone cache always
+        shown = [c for c in snapshot.caches if c.slabs or len(snapshot.caches) == 1]
+    else:
+        shown = [c for c in snapshot.caches if c.name in wanted]
     marked = _touched(event)
     body, outlines, y = [], [], 6
     w = width - LEFT - 12
@@ -105,10 +108,11 @@ def slab_svg(
         colours = f"{cache.colors} colour{'s' if cache.colors != 1 else ''}"
         info = (
             f"{cache.objsize}-byte objects in {cache.bufsize}-byte buffers, {cache.objperslab} per "
-            f"{cache.pagesperslab}-page slab, bookkeeping {where}, {colours} · "
-            f"constructor ran {cache.ctor_calls}×, destructor {cache.dtor_calls}×"
+            f"{cache.pagesperslab}-page slab, bookkeeping {where}, {colours}"
         )
-        body.append(text(LEFT, y + 13, info, size=10, fill=PALETTE["gray"]))
+        body.append(text(LEFT, y + 12, info, size=10, fill=PALETTE["gray"]))
+        ran = f"constructor ran {cache.ctor_calls}×, destructor {cache.dtor_calls}×"
+        body.append(text(LEFT, y + 26, ran, size=10.5, weight="bold"))
         y += HEAD
         if not cache.slabs:
             body.append(text(LEFT, y + 12, "no slabs", size=10, fill=PALETTE["gray"]))
@@ -149,7 +153,7 @@ def slab_view(
         snap = frame.snapshot
         html = slab_svg(snap, event=frame.event, width=width, caches=names, max_slabs=max_slabs)
         if info:
-            rows = [_Row.of(c) for c in snap.caches if (c.name in names if names else c.slabs)]
+            rows = [_Row.of(c) for c in snap.caches if (c.name in names if names else c.slabs or len(snap.caches) == 1)]
             html += f"<pre style='font-size:11px'>{escape(slabinfo_text(rows))}</pre>"
         return html
 

@@ -1,0 +1,38 @@
+"""Lecture demo: a 33-byte request costs a 64-byte block, and freed buddies merge back up.
+
+Follows the binary buddy system (Knuth §2.5, Linux's free_area): the first request splits a
+1 KiB block in halves four times; later requests take the halves left over; frees merge each
+block with its buddy (found by XOR) while the buddy is free.
+"""
+
+from __future__ import annotations
+
+from ..allocators.buddy import Buddy
+from ..events import Note
+from ..viz.buddy import tree_view
+from ..widgets.player import Player
+
+TITLE = "Buddy allocation: split on the way down, merge on the way up"
+ORDER = 6
+
+
+def demo(scale: float = 1.6) -> Player:
+    heap = Buddy(max_order=10, min_order=4, grow=False)
+    with heap.record() as rec:
+        a = heap.alloc(33)
+        heap._emit(Note(heap.step, "the 33-byte request got a whole 64-byte block: 31 bytes are wasted"))
+        b = heap.alloc(100)
+        c = heap.alloc(60)
+        d = heap.alloc(17)
+        frag = heap.internal_fragmentation()
+        heap._emit(
+            Note(
+                heap.step,
+                f"{frag.requested} bytes requested, {frag.block_bytes} bytes of blocks: "
+                f"{frag.wasted} wasted inside the blocks ({frag.ratio:.0%})",
+            )
+        )
+        for x in (a, c, d, b):
+            heap.free(x)
+        heap._emit(Note(heap.step, "everything freed: the buddies merged back into one 1024-byte block"))
+    return Player(rec.recording, tree_view(), scale=scale, title=TITLE)
