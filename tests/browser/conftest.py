@@ -1,0 +1,127 @@
+"""A JupyterLab server on localhost and headless Chromium driven by Playwright.
+
+Chromium comes from the system (Debian's ``chromium`` package); Playwright's own browser
+download is never used. Without Chromium or Playwright these tests skip with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"nothing answered at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def start_server(argv: list[str], url: str, workdir: Path, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
+    handle = open(log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(argv, cwd=workdir, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for(url, 90)
+    except RuntimeError:
+        proc.terminate()
+        raise
+    return proc
+
+
+@pytest.fixture(scope="session")
+def course_copy(tmp_path_factory) -> Path:
+    """A copy of the notebooks, so that autosave never touches the committed ones."""
+    copy = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    return copy
+
+
+@pytest.fixture(scope="session")
+def lab(browser, course_copy):
+    """The base URL and token of a JupyterLab server over the copied course."""
+    port, token = free_port(), "memlab-browser-test"
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        f"--ServerApp.token={token}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={course_copy}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(argv, f"{base}/api/status?token={token}", course_copy, course_copy / "lab.log")
+    yield base, token
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

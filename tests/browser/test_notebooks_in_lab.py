@@ -1,0 +1,112 @@
+"""Every notebook with players, run in JupyterLab in Chromium: the players animate.
+
+For each notebook that shows a player, the test opens it, runs all cells, and on every player
+presses forward, back and play, checking that the caption moves to the right step and that the
+drawn view changes with it; then it steps to the end and checks that the browser draws the same
+final frame (the same words in the SVG) as the committed notebook's static picture, which the
+recording produced. A screenshot of each player is saved under test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def static_frames(path: Path) -> list[str]:
+    """The committed final frame of each player in a notebook, in display order."""
+    nb = json.loads(path.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    html = ["".join(o["data"].get("text/html", "")) for o in outputs if WIDGET in o.get("data", {})]
+    return [h for h in html if "memlab-static" in h]
+
+
+def notebooks_with_players() -> list[str]:
+    return [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if static_frames(p)]
+
+
+def svg_texts(html: str) -> list[str]:
+    """The words drawn in an SVG, in order (labels, addresses, sizes)."""
+    return [unescape(t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", html, flags=re.S)]
+
+
+def step_of(caption: str) -> int:
+    match = re.match(r"Step (\d+) of (\d+)", caption.strip())
+    assert match, f"caption {caption!r} does not say which step it shows"
+    return int(match.group(1))
+
+
+def run_all(page, base: str, token: str, name: str) -> None:
+    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=90_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # wait until every code cell has run: no cell is queued ("[*]") any more
+    page.wait_for_function(
+        """() => { const p = [...document.querySelectorAll('.jp-InputPrompt')].map(e => e.textContent);
+                  return p.length > 0 && p.every(t => !t.includes('*')) && p.some(t => /\\d/.test(t)); }""",
+        timeout=240_000,
+    )
+
+
+@pytest.mark.parametrize("name", notebooks_with_players())
+def test_players_animate_in_jupyterlab(lab, page, artifacts, name):
+    base, token = lab
+    run_all(page, base, token, name)
+    players = page.locator(".memlab-player")
+    players.first.wait_for(timeout=60_000)
+    count = players.count()
+    assert count >= 1
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    for i in range(count):
+        player = players.nth(i)
+        player.scroll_into_view_if_needed()
+        caption = player.locator(".memlab-caption")
+        view = player.locator(".memlab-view")
+        start, drawn = step_of(caption.inner_text()), view.inner_html()
+        player.locator(".memlab-forward button, button.memlab-forward").first.click()
+        page.wait_for_function(
+            "([el, s]) => el.innerText.trim().startsWith('Step ' + (s + 1) + ' ')",
+            arg=[caption.element_handle(), start],
+            timeout=15_000,
+        )
+        assert view.inner_html() != drawn, f"player {i} in {name}: the view did not change on forward"
+        player.locator(".memlab-back button, button.memlab-back").first.click()
+        page.wait_for_function(
+            "([el, s]) => el.innerText.trim().startsWith('Step ' + s + ' ')",
+            arg=[caption.element_handle(), start],
+            timeout=15_000,
+        )
+        assert view.inner_html() == drawn, f"player {i} in {name}: back did not restore the frame"
+        player.locator(".widget-play button").first.click()  # play
+        page.wait_for_function(
+            "([el, s]) => parseInt(el.innerText.trim().split(' ')[1]) > s",
+            arg=[caption.element_handle(), start],
+            timeout=20_000,
+        )
+        player.locator(".widget-play button").nth(1).click()  # stop: back to step 0
+        page.wait_for_function("el => el.innerText.trim().startsWith('Step 0 ')", arg=caption.element_handle())
+        last = int(re.match(r"Step \d+ of (\d+)", caption.inner_text().strip()).group(1))
+        for step in range(1, last + 1):
+            player.locator(".memlab-forward button, button.memlab-forward").first.click()
+            page.wait_for_function(
+                "([el, n]) => el.innerText.trim().startsWith('Step ' + n + ' of')",
+                arg=[caption.element_handle(), step],
+                timeout=15_000,
+            )
+        final = static_frames(ROOT / "notebooks" / name)[i]
+        drawn = [t.strip() for t in view.locator("text").all_text_contents()]
+        assert drawn, f"player {i} in {name}: the final frame draws no words"
+        assert drawn == svg_texts(final), f"player {i} in {name}: the final frame differs from the recording's"
+        player.screenshot(path=str(Path(artifacts) / f"{name[:-6]}_player{i}.png"))
+    assert errors.count() == 0 or "Traceback" not in errors.first.inner_text()
