@@ -52,6 +52,9 @@ def test_segregated_heads_name_their_size_class_and_empty_ones_are_hidden():
     assert f"head of class 2 (32 bytes): {b:#x}" in html
     assert "14 empty list heads not shown" in html
     assert "head of class 0" not in html
+    lists = tags_html(heap.snapshot(), free_only=True)
+    assert "size 16, allocated" not in lists and "header: size 32, free" in lists and "succ: none" in lists
+    assert "14 empty list heads and the tags of allocated blocks not shown" in lists
 
 
 def test_the_hexdump_shades_header_and_footer_bytes_as_metadata_and_marks_changes():

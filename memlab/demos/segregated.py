@@ -62,4 +62,4 @@ def searches(list_kind: str = "segregated", **options) -> Recording:
 
 def demo(scale: float = 1.6) -> Player:
     recording = searches()
-    return Player(recording, tags_view(recording, width=640), title=TITLE, scale=scale)
+    return Player(recording, tags_view(recording, width=640, free_only=True), title=TITLE, scale=scale)

@@ -112,14 +112,27 @@ def tags_text(snapshot: HeapSnapshot, previous: HeapSnapshot | None = None, *, s
     return "\n".join(lines)
 
 
+TABLE_STYLE = "border-collapse:collapse;font-size:12px;margin-top:6px;font-family:DejaVu Sans,Arial,sans-serif"
 ROLE_COLOUR = {"header": PALETTE["metadata"], "footer": PALETTE["metadata"], "pred": PALETTE["purple"]}
 ROLE_COLOUR |= {"succ": PALETTE["purple"], "head": PALETTE["green"]}
 
 
-def tags_html(snapshot: HeapSnapshot, previous: HeapSnapshot | None = None, *, skip_empty_heads: bool = True) -> str:
-    """An HTML table of the decoded words; changed words bold and boxed, blocks separated by a rule."""
+def tags_html(
+    snapshot: HeapSnapshot,
+    previous: HeapSnapshot | None = None,
+    *,
+    skip_empty_heads: bool = True,
+    free_only: bool = False,
+) -> str:
+    """An HTML table of the decoded words; changed words bold and boxed, blocks separated by a rule.
+
+    ``free_only`` keeps the list heads and the free blocks' words only: the free lists at a glance.
+    """
     words = tag_words(snapshot, previous)
-    if not words:
+    if free_only:
+        free = {b.address for b in snapshot.blocks if b.state == "free"}
+        words = [t for t in words if t.role == "head" or t.block in free]
+    if not snapshot.data:
         return "<p>(this snapshot kept no bytes, so there are no tags to decode)</p>"
     rows, last_block = [], None
     hidden = 0
@@ -137,13 +150,14 @@ def tags_html(snapshot: HeapSnapshot, previous: HeapSnapshot | None = None, *, s
             f'<td style="{mark}background:#FFF4DA;font-family:monospace">{raw}</td>'
             f'<td style="border-left:6px solid {swatch};padding-left:6px;{mark}">{escape(t.meaning)}</td></tr>'
         )
-    note = f"<caption style='caption-side:bottom;color:#555'>{hidden} empty list heads not shown</caption>"
+    left_out = [f"{hidden} empty list heads"] * bool(hidden) + ["the tags of allocated blocks"] * free_only
+    note = f"<caption style='caption-side:bottom;color:#555'>{' and '.join(left_out)} not shown</caption>"
     return (
-        '<table class="memlab-tags" style="border-collapse:collapse;font-size:12px;margin-top:6px;font-family:DejaVu Sans,Arial,sans-serif">'
+        f'<table class="memlab-tags" style="{TABLE_STYLE}">'
         "<tr><th style='text-align:left'>address</th><th style='text-align:left'>bytes in memory</th>"
         "<th style='text-align:left'>what they mean (bold, boxed: changed by this step)</th></tr>"
         + "".join(rows)
-        + (note if hidden else "")
+        + (note if left_out else "")
         + "</table>"
     )
 
@@ -155,6 +169,7 @@ def tags_view(
     hexdump: bool = False,
     start: int | None = None,
     length: int | None = None,
+    free_only: bool = False,
 ) -> Callable[[Frame], str]:
     """A view for a player: heap map, the decoded tags (and optionally the raw hexdump) of each frame."""
 
@@ -163,7 +178,7 @@ def tags_view(
         html = heap_svg(frame.snapshot, event=frame.event, width=width)
         if hexdump:
             html += hexdump_html(frame.snapshot, previous=previous, start=start, length=length)
-        return html + tags_html(frame.snapshot, previous)
+        return html + tags_html(frame.snapshot, previous, free_only=free_only)
 
     return view
 
