@@ -112,7 +112,7 @@ class CustomAllocator:
     aligns: ClassVar[tuple] = (None,)
 
     def __init__(self, *, limit: int = 1 << 20, os: OS | None = None) -> None:
-        self.heap = VTableAllocator(self, limit=limit, os=os)
+        self.heap = _heap_class(type(self))(self, limit=limit, os=os)
 
     @property
     def memory(self):
@@ -149,6 +149,16 @@ class CustomAllocator:
     def hints(cls) -> dict:
         """The property-suite hints, for ``memlab.contract.random_walk(factory, **hints)``."""
         return {"returns_to_empty": cls.returns_to_empty, "max_request": cls.max_request, "aligns": cls.aligns}
+
+
+_HEAP_CLASSES: dict[type, type] = {}
+
+
+def _heap_class(cls: type) -> type:
+    """A VTableAllocator subclass named ``Slots.heap`` for ``Slots``, so messages name the learner's class."""
+    if cls not in _HEAP_CLASSES:
+        _HEAP_CLASSES[cls] = type(f"{cls.__name__}.heap", (VTableAllocator,), {"__module__": cls.__module__})
+    return _HEAP_CLASSES[cls]
 
 
 class VTableAllocator(Allocator):
