@@ -26,6 +26,25 @@ from .os import OS, PAGE_SIZE
 
 __version__ = "0.1.0"
 
+# Subpackages load on first use, so ``import memlab`` stays quick and needs no widget library.
+_LAZY = ("compose", "contract", "demos", "grading", "manual", "reclaim", "traces", "viz", "widgets")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'memlab' has no attribute {name!r}")
+
+
+def demo(topic: str, **kw):
+    """A projector-sized lecture demo of ``topic``, e.g. ``memlab.demo("buddy")``."""
+    from .demos import demo as build
+
+    return build(topic, **kw)
+
+
 __all__ = [
     "ALIGNMENT",
     "OS",
@@ -58,6 +77,7 @@ __all__ = [
     "align_down",
     "align_up",
     "allocator",
+    "demo",
     "is_power_of_two",
     "names",
     "record",
