@@ -1,0 +1,46 @@
+"""Lecture demo: a stack frees only its top, and a whole frame goes in one store.
+
+Follows the call stack with frame pointers (see :mod:`memlab.allocators.stack`): each frame
+record holds the saved frame pointer, visible in the hexdump; popping a frame moves the stack
+pointer back over all of its locals at once; freeing a block below the top is refused.
+"""
+
+from __future__ import annotations
+
+from ..allocators.stack import Stack
+from ..errors import OutOfOrderFree
+from ..events import Frame, Note
+from ..viz.heapmap import heap_svg
+from ..viz.hexdump import hexdump_html
+from ..widgets.player import Player
+
+TITLE = "The stack: last in, first out, and a frame goes in one store"
+ORDER = 1
+
+
+def demo(scale: float = 1.6) -> Player:
+    stack = Stack(160)
+    with stack.record() as rec:
+        stack.push_frame("main")
+        argv = stack.alloc(16)
+        stack.push_frame("parse")
+        stack.alloc(24)
+        token = stack.alloc(12)
+        stack.free(token)  # the top: the stack pointer moves back
+        stack.alloc(20)
+        try:
+            stack.free(argv)  # below the top: impossible
+        except OutOfOrderFree as e:
+            stack._emit(Note(stack.step, f"refused: {e.message}"))
+        stack.pop_frame()  # every local of parse, in one store
+        stack.alloc(8)
+        stack.pop_frame()
+    recording = rec.recording
+
+    def view(frame: Frame) -> str:
+        previous = recording[frame.index - 1].snapshot if frame.index else None
+        return heap_svg(frame.snapshot, event=frame.event, width=760, rows=1) + hexdump_html(
+            frame.snapshot, previous=previous
+        )
+
+    return Player(recording, view, scale=scale, title=TITLE)
