@@ -1,4 +1,4 @@
-"""Lecture demo: best fit is not always best (CS:APP 9.9.7; the example is Knuth's, TAOCP 2.5).
+"""Lecture demo: best fit is not always best (CS:APP 9.9.7; an example of the kind in TAOCP 2.5).
 
 Two holes, 328 and 304 bytes, and three requests that cost 256, 280 and 64 bytes. Best fit puts
 the first request in the tighter hole, leaves two 48-byte slivers and must grow the heap for the
