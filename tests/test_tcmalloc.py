@@ -200,3 +200,17 @@ def test_the_snapshot_shows_all_three_ends_and_the_locks():
     (cls,) = snap.classes
     assert (cls.size, cls.central, cls.spans) == (64, 127, 1)
     assert dict(snap.locks) == heap.locks
+
+
+def test_a_multi_thread_run_keeps_every_invariant_and_gives_everything_back():
+    heap = TCMalloc(thread_cache_bytes=8192)
+    for seed in range(3):
+        run_threads(heap, threads=3, ops=3_000, seed=seed, max_size=3000, share=0.3, finish=False)
+        heap.check()
+    for address in list(heap.live()):
+        heap.free(address, thread=1)
+    for t in list(heap.caches):
+        heap.exit_thread(t)
+    heap.check()
+    assert heap.reclaimed() and not heap.caches
+    assert not any(b.state == "allocated" for b in heap.layout())

@@ -82,29 +82,43 @@ class TCMalloc(TCMallocInspection, Allocator):
     def current_thread(self) -> int:
         return self._thread
 
+    def _switch(self, thread: int) -> int:
+        """Make ``thread`` the running thread; return the one that ran before."""
+        if type(thread) is not int or thread < 0:
+            raise BadRequest(f"thread {thread!r} is not a thread number (0, 1, 2, ...)", step=self.step)
+        previous = self._thread
+        self._thread, self._cache = thread, self.caches.get(thread)
+        return previous
+
+    def _restore(self, previous: int) -> None:
+        self._thread, self._cache = previous, self.caches.get(previous)
+
     @contextmanager
     def thread(self, thread: int):
         """Run the operations inside the ``with`` block as ``thread``."""
-        if type(thread) is not int or thread < 0:
-            raise BadRequest(f"thread {thread!r} is not a thread number (0, 1, 2, ...)")
-        previous = self._thread
-        self._thread, self._cache = thread, self.caches.get(thread)
+        previous = self._switch(thread)
         try:
             yield self
         finally:
-            self._thread, self._cache = previous, self.caches.get(previous)
+            self._restore(previous)
 
     def alloc(self, size: int, align: int | None = None, *, thread: int | None = None) -> int:
         if thread is None:
             return super().alloc(size, align)
-        with self.thread(thread):
+        previous = self._switch(thread)
+        try:
             return super().alloc(size, align)
+        finally:
+            self._restore(previous)
 
     def free(self, address: int, *, thread: int | None = None) -> None:
         if thread is None:
             return super().free(address)
-        with self.thread(thread):
+        previous = self._switch(thread)
+        try:
             return super().free(address)
+        finally:
+            self._restore(previous)
 
     def _emit(self, event: Event) -> None:
         """Name the thread in the base class's Alloc and Free events, and the object's real size."""
