@@ -249,3 +249,11 @@ def test_the_lecture_demo_ends_with_everything_merged_into_one_block():
     player.seek(-1)
     assert player.caption.endswith("merged back into one 1024-byte block")
     assert "Node 0, zone    Buddy      0      0      0      0      0      0      1" in player.html
+
+
+def test_fragmentation_at_peak_is_taken_when_live_bytes_peak():
+    from memlab.allocators.buddy import fragmentation_at_peak
+
+    ops = [("a", 0, 33), ("a", 1, 64), ("f", 1, 0), ("a", 2, 10), ("r", 2, 20), ("f", 0, 0), ("f", 2, 0)]
+    frag = fragmentation_at_peak(Buddy(max_order=10, min_order=4), ops)
+    assert (frag.requested, frag.block_bytes) == (33 + 64, 64 + 64)

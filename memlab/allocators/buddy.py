@@ -87,6 +87,28 @@ def internal_fragmentation(heap: Allocator | HeapSnapshot) -> Fragmentation:
     return Fragmentation(sum(b.requested for b in used), sum(b.size for b in used))
 
 
+def fragmentation_at_peak(heap: Allocator, ops) -> Fragmentation:
+    """Run ``ops`` (a trace's ``(kind, id, size)`` tuples: ``a``, ``f``, ``r``) on ``heap`` and
+    return the internal fragmentation at the moment live bytes peaked (Johnstone & Wilson's moment)."""
+    blocks: dict[int, tuple[int, int]] = {}
+    live, peak, worst = 0, -1, Fragmentation(0, 0)
+    for kind, ident, size in ops:
+        if kind == "a":
+            blocks[ident] = (heap.alloc(size), size)
+            live += size
+        elif kind == "f":
+            address, old = blocks.pop(ident)
+            heap.free(address)
+            live -= old
+        else:
+            address, old = blocks[ident]
+            blocks[ident] = (heap.realloc(address, size), size)
+            live += size - old
+        if live > peak:
+            peak, worst = live, internal_fragmentation(heap)
+    return worst
+
+
 def order_for(size: int, min_order: int = 0) -> int:
     """The smallest order k with 2**k >= size (and k >= min_order)."""
     return max(min_order, (size - 1).bit_length())
