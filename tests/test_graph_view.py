@@ -213,3 +213,49 @@ def test_graph_player_steps_through_a_cascade():
     assert "Step 3 of" in player.caption
     again = graph_player(player.recording, caption="hello")
     assert "hello" in again.html
+
+
+def box_of(svg: str, name: str):
+    for g in ET.fromstring(svg).iter(SVG + "g"):
+        if g.get("data-name") == name:
+            r = g.find(SVG + "rect")
+            return float(r.get("x")), float(r.get("y"))
+    return None
+
+
+def test_in_a_player_every_object_keeps_its_place_through_a_cascade():
+    heap = Heap("refcount")
+    t = heap.type("Node", ["next"])
+    main = heap.scope("main")
+    with heap.record() as rec:
+        main.head = heap.new(t, name="n0")
+        main.head.next = heap.new(t, name="n1")
+        main.head.next.next = heap.new(t, name="n2")
+        main.head = None
+    player = graph_player(rec.recording)
+    places = {name: set() for name in ("n0", "n1", "n2")}
+    states = set()
+    for i in range(len(rec.recording)):
+        player.seek(i)
+        for name in places:
+            if box_of(player.html, name) is not None:
+                places[name].add(box_of(player.html, name))
+        states |= {n.state for n in rec.recording[i].snapshot.nodes}
+    assert all(len(p) == 1 for p in places.values())  # no box ever moves
+    assert len({p.pop()[0] for p in places.values()}) == 3  # three columns: n0, n1, n2
+    assert "deiniting" in states  # frames where the references are already gone
+    alone = graph_svg(rec.recording[-3].snapshot)  # without the layout, n1 falls back to the first column
+    assert box_of(alone, "n1")[0] == box_of(graph_svg(rec.recording[4].snapshot), "n0")[0]
+
+
+def test_objects_torn_down_by_a_cascade_are_not_called_leaked():
+    heap = Heap("refcount")
+    t = heap.type("Node", ["next"])
+    main = heap.scope("main")
+    with heap.record() as rec:
+        main.a = heap.new(t, name="a")
+        main.a.next = heap.new(t, name="b")
+        main.a = None
+    middle = next(f for f in rec.recording if f.event is not None and f.describe().startswith("decref b"))
+    shown = texts(graph_svg(middle.snapshot))
+    assert "rc 0" in shown and not any("leaked" in s for s in shown)

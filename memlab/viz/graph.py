@@ -16,6 +16,7 @@ more columns than fit in ``width``, the columns wrap into bands below each other
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from html import escape
 
 from ..events import Event
@@ -169,6 +170,13 @@ def _route(s: Box, t: Box, sy: float, ty: float, loop: bool, lower_band: bool, k
     return (x0, y0, x0, y0 + drop, x1, y1 + drop, x1, y1), 0.5
 
 
+def _lost(n: Node, unreachable: set[int], scheme: str) -> bool:
+    """Live and out of reach; under counting schemes a count of 0 means it is being torn down instead."""
+    if n.id not in unreachable or n.state != "live":
+        return False
+    return scheme not in COUNTING or all(v for k, v in n.counts if k in ("rc", "strong"))
+
+
 def _node_lines(n: Node, lost: str, tall: bool) -> list[str]:
     """Name and type; counts; state (or colour) and whether it is lost; tags (if any box has some)."""
     counts = "  ".join(f"{k} {v}" for k, v in n.counts) if n.counts else "memory given back"
@@ -184,8 +192,19 @@ def _fit(s: str, width: float, size: float) -> str:
     return s if len(s) <= room else s[: max(1, room - 1)] + "…"
 
 
-def graph_svg(snapshot: GraphSnapshot, *, event: Event | None = None, width: int = 760, caption: str = "") -> str:
-    """The object graph of ``snapshot`` as SVG; the object (or variable, or scope) ``event`` names is outlined."""
+def graph_svg(
+    snapshot: GraphSnapshot,
+    *,
+    event: Event | None = None,
+    width: int = 760,
+    caption: str = "",
+    layout: dict[int, tuple[int, int]] | None = None,
+) -> str:
+    """The object graph of ``snapshot`` as SVG; the object (or variable, or scope) ``event`` names is outlined.
+
+    ``layout`` pins objects to (column, row) slots (see :func:`stable_layout`); by default each
+    snapshot is laid out on its own.
+    """
     snap = snapshot
     top = TOP + (18 if caption else 0)
     body: list[str] = [DEFS]
@@ -196,17 +215,23 @@ def graph_svg(snapshot: GraphSnapshot, *, event: Event | None = None, width: int
     columns, unreachable = _layers(snap)
     _order(columns, snap, {label: i for i, label in enumerate(var_box)})
     tall = any(t != n.state for n in snap.nodes for t in n.tags)
-    boxes, band_of = _place(columns, width, top, BOX_H + (LINE if tall else 0))
+    slots = {n.id: (c, r) for c, col in enumerate(columns) for r, n in enumerate(col)}
+    if layout is not None:
+        extra = {oid: slot for oid, slot in slots.items() if oid not in layout}
+        slots = dict(layout)
+        for oid, (c, _) in extra.items():  # not in the layout: below everything in its column
+            slots[oid] = (c, 1 + max((r for cc, r in slots.values() if cc == c), default=-1))
+    boxes, band_of = _place(slots, width, top, BOX_H + (LINE if tall else 0))
     lost_word = "leaked" if snap.scheme in COUNTING else "unreachable"
     hot_id = getattr(event, "oid", None)
     for n in snap.nodes:
-        lost = lost_word if n.id in unreachable and n.state == "live" else ""
+        lost = lost_word if _lost(n, unreachable, snap.scheme) else ""
         body.append(_node(n, boxes[n.id], _node_lines(n, lost, tall), bool(lost), n.id == hot_id))
     arrows, lowest = _references(snap, var_box, boxes, band_of)
     body.extend(arrows)
     lowest = max([lowest] + [by + bh for _, by, _, bh in boxes.values()])
     bottom = max(var_bottom, lowest) + 24
-    lost_any = any(n.id in unreachable and n.state == "live" for n in snap.nodes)
+    lost_any = any(_lost(n, unreachable, snap.scheme) for n in snap.nodes)
     body.append(_legend(snap, LEFT, bottom, lost_any, lost_word))
     label = (
         f"{snap.scheme} object graph at step {snap.step}: {len(snap.nodes)} objects, "
@@ -241,20 +266,53 @@ def _variables(snap: GraphSnapshot, event: Event | None, y: float, body: list[st
     return var_box, y + 8
 
 
-def _place(columns: list[list[Node]], width: int, top: float, h: float) -> tuple[dict[int, Box], dict[int | str, int]]:
-    """Boxes for the objects, column by column, wrapping columns into bands that fit ``width``."""
+def _place(slots: dict[int, tuple[int, int]], width: int, top: float, h: float) -> tuple[dict[int, Box], dict]:
+    """Boxes for (column, row) slots, wrapping columns into bands that fit ``width``."""
     x_start = LEFT + VAR_W + COL_GAP
     per_band = max(1, int((width - x_start + COL_GAP) // (BOX_W + COL_GAP)))
+    rows: dict[int, int] = {}  # band -> rows in it
+    for c, r in slots.values():
+        rows[c // per_band] = max(rows.get(c // per_band, 0), r + 1)
+    band_top, y = {}, top
+    for b in range(max(rows, default=-1) + 1):
+        band_top[b] = y
+        y += rows.get(b, 0) * (h + ROW_GAP) - ROW_GAP + BAND_GAP + 40 if b in rows else 0
     boxes: dict[int, Box] = {}
     band_of: dict[int | str, int] = {}
-    for b in range(0, len(columns), per_band):
-        band = columns[b : b + per_band]
-        for i, col in enumerate(band):
-            for r, n in enumerate(col):
-                boxes[n.id] = (x_start + i * (BOX_W + COL_GAP), top + r * (h + ROW_GAP), BOX_W, h)
-                band_of[n.id] = b
-        top += max(len(c) for c in band) * (h + ROW_GAP) - ROW_GAP + BAND_GAP + 40
+    for oid, (c, r) in slots.items():
+        b, i = divmod(c, per_band)
+        boxes[oid] = (x_start + i * (BOX_W + COL_GAP), band_top[b] + r * (h + ROW_GAP), BOX_W, h)
+        band_of[oid] = b
     return boxes, band_of
+
+
+def stable_layout(snapshots: Iterable[GraphSnapshot | None]) -> dict[int, tuple[int, int]]:
+    """One (column, row) slot per object over a whole recording, so that nothing jumps between frames.
+
+    An object's column is the farthest from the variables it ever sits while reachable (a new
+    object starts as a temporary, a root, before it is stored deeper); rows go by order of
+    appearance, and a row is given again only to an object that appears after its holder is gone.
+    """
+    column: dict[int, int] = {}
+    life: dict[int, list[int]] = {}  # id -> [first frame, last frame]; insertion order = appearance
+    for index, snap in enumerate(snapshots):
+        if snap is None:
+            continue
+        columns, unreachable = _layers(snap)
+        for c, col in enumerate(columns):
+            for n in col:
+                life.setdefault(n.id, [index, index])[1] = index
+                if n.id not in unreachable or n.id not in column:
+                    column[n.id] = max(column.get(n.id, 0), c) if n.id not in unreachable else c
+    held: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    slots: dict[int, tuple[int, int]] = {}
+    for oid, (first, last) in life.items():
+        c, r = column[oid], 0
+        while any(a <= last and first <= b for a, b in held.get((c, r), ())):
+            r += 1
+        slots[oid] = (c, r)
+        held.setdefault((c, r), []).append((first, last))
+    return slots
 
 
 def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool) -> str:
