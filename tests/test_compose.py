@@ -71,6 +71,19 @@ def test_any_allocator_through_zigs_four_functions():
         assert gpa.ptr.live() == {}
 
 
+def test_a_wrong_length_passed_back_is_named_and_changes_nothing():
+    gpa = interface(memlab.allocator("freelist"))
+    a = gpa.alloc(24)
+    before = gpa.ptr.layout()
+    with pytest.raises(InvalidFree, match=f"free of {a:#x} with length 16, but the block holds 24 bytes"):
+        gpa.free(a, 16)
+    with pytest.raises(BadRequest, match="remap of .* with length 8, but the block holds 24 bytes"):
+        gpa.remap(a, 8, 48)
+    assert gpa.ptr.layout() == before and gpa.ptr.live() == {a: 24}
+    gpa.free(a, 24)
+    assert gpa.ptr.live() == {}
+
+
 def test_out_of_memory_is_null_in_the_vtable_and_an_error_above_it():
     gpa = interface(memlab.allocator("bump", size=64))
     assert gpa.vtable.alloc(128, 8) is None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from ..allocators.base import ALLOCATED, FREE, Allocator, Block
-from ..errors import HeapCorruption, OutOfMemory, describe_block
+from ..errors import BadRequest, HeapCorruption, InvalidFree, OutOfMemory, describe_block
 from ..events import Move, Resize
 from ..memory import align_up
 from ..os import OS
@@ -83,6 +83,20 @@ def _or_none(fn: Callable, *args: Any) -> Any:
         return None
 
 
+def _same_length(a: Allocator, address: int, n: int, what: str) -> bool:
+    """Zig passes the block's length back; a wrong one is a bug (DebugAllocator reports it)."""
+    entry = a._live.get(address) if isinstance(address, int) else None
+    if entry is not None and entry[0] != n:
+        error = InvalidFree if what == "free" else BadRequest
+        raise error(
+            f"{what} of {address:#x} with length {n}, but the block holds {entry[0]} bytes",
+            address=address,
+            block=describe_block(address, entry[0], "allocated", entry[1]),
+            step=a.step,
+        )
+    return True
+
+
 def interface(allocator: Allocator | CustomAllocator | Interface) -> Interface:
     """Any memlab allocator (or a custom one) through Zig's four functions."""
     if isinstance(allocator, Interface):
@@ -92,9 +106,9 @@ def interface(allocator: Allocator | CustomAllocator | Interface) -> Interface:
         a,
         VTable(
             alloc=lambda n, align: _or_none(a.alloc, n, align),
-            resize=lambda address, n, align, new_n: a.resize(address, new_n),
-            remap=lambda address, n, align, new_n: a.remap(address, new_n),
-            free=lambda address, n, align: a.free(address),
+            resize=lambda address, n, align, new_n: _same_length(a, address, n, "resize") and a.resize(address, new_n),
+            remap=lambda address, n, align, new_n: _same_length(a, address, n, "remap") and a.remap(address, new_n),
+            free=lambda address, n, align: _same_length(a, address, n, "free") and a.free(address),
         ),
     )
 
