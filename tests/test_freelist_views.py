@@ -3,6 +3,7 @@ lecture demos (placement, the four coalescing cases, segregated fits)."""
 
 import memlab.demos
 from memlab.allocators.freelist import FreeListHeap
+from memlab.demos.coalescing import four_cases
 from memlab.viz.hexdump import byte_roles, hexdump_text
 from memlab.viz.tags import tag_words, tags_html, tags_text
 from memlab.widgets import heap_player
@@ -117,3 +118,23 @@ def test_the_demos_are_listed_in_course_order():
         "coalescing",
         "segregated",
     ]
+
+
+def test_the_player_outlines_the_block_being_split():
+    player = memlab.demos.demo("freelist")
+    split = next(f for f in player.recording if f.event is not None and f.event.kind == "split")
+    player.seek(split.index)
+    assert player.caption.endswith("split 304-byte free block at 0x1164 into 256 + 48")
+    assert 'stroke="#000000" stroke-width="2.5"' in player.html, "the split block is outlined"
+    player.seek(0)
+    assert 'stroke="#000000" stroke-width="2.5"' not in player.html, "nothing is outlined before any event"
+
+
+def test_each_coalescing_case_rewrites_only_the_outer_header_and_footer():
+    recording = four_cases()
+    merges = [f for f in recording if f.event is not None and f.event.kind == "coalesce"]
+    for frame in merges:
+        event = frame.event
+        before = recording[frame.index - 2].snapshot  # before the block was freed
+        changed = {t.address for t in tag_words(frame.snapshot, before) if t.changed}
+        assert changed == {event.address, event.address + event.size - 4}, event.describe()
