@@ -260,10 +260,9 @@ class Arena(Allocator):
                     blocks.append(Block(cursor, a - cursor, DEAD, "padding, or freed: unusable until reset"))
                 blocks.append(Block(a, size, ALLOCATED, requested=size))
                 cursor = a + size
-            top = self.top if current else end
-            if top > cursor:
-                blocks.append(Block(cursor, top - cursor, DEAD, "padding, or freed: unusable until reset"))
-                cursor = top
+            if current and self.top > cursor:
+                blocks.append(Block(cursor, self.top - cursor, DEAD, "padding, or freed: unusable until reset"))
+                cursor = self.top
             if end > cursor:
                 label = "unused" if current else "left over: the arena moved on to a newer chunk"
                 blocks.append(Block(cursor, end - cursor, FREE if current else DEAD, label))
