@@ -71,6 +71,8 @@ class Scavenged(ObjEvent):
     refs: int
 
     def describe(self) -> str:
+        if not self.refs:
+            return f"scan {self.obj}: it refers to nothing; scan moves past it"
         return f"scan {self.obj}: its {self.refs} reference(s) now point into to-space; scan moves past it"
 
 
@@ -106,7 +108,7 @@ class SemiSpace(Allocator):
         if address + size > self.from_space[1]:
             raise OutOfMemory(
                 f"from-space full: {size} bytes do not fit in the {self.from_space[1] - address} bytes left "
-                f"of a {self.size}-byte semispace, even after a collection",
+                f"of a {self.size}-byte semispace",
                 address=address,
             )
         self.top = address + size
@@ -155,12 +157,25 @@ class Copying(Tracing):
     def next_threshold(self) -> int:
         return self.space.size  # the next collection comes when from-space is full
 
+    def trigger_text(self) -> str:
+        return f"next collection when the {self.space.size}-byte from-space is full"
+
     def due(self, size: int) -> str:
         if self.stress:
             return "stress mode: collect before every allocation"
         if size > self.space.room():
             return f"from-space full: {size} bytes do not fit in the {self.space.room()} left"
         return ""
+
+    def reserve(self, size: int) -> None:
+        collected = bool(self.due(size)) and self.automatic
+        super().reserve(size)
+        if collected and size > self.space.room():
+            raise OutOfMemory(
+                f"from-space full even after a collection: {self.bytes_allocated} bytes are live, "
+                f"{self.space.room()} of the {self.space.size}-byte semispace are left, {size} are needed",
+                step=self.heap.step,
+            )
 
     def decode(self, place, word: int) -> Obj | None:
         if not word:

@@ -151,6 +151,9 @@ class Tracing(Scheme):
         """The trigger after a collection: ``growth`` times what survived, at least ``threshold``."""
         return max(self.threshold, int(self.bytes_allocated * self.growth))
 
+    def trigger_text(self) -> str:
+        return f"next collection above {self.next_gc} bytes"
+
     def finished(self, pause: Pause, label: str) -> int:
         self.next_gc = self.next_threshold()
         pause = Pause(pause.reason, pause.before, self.bytes_allocated, pause.marked, pause.swept, pause.freed,
@@ -158,8 +161,7 @@ class Tracing(Scheme):
         self.history.append(pause)
         self.heap.counters["collections"] += 1
         self.emit(Collected(self.heap.step, label, pause.freed, pause.marked + pause.freed))
-        self.phase("done", f"pause of {pause.work} work units; {pause.after} bytes live; next collection above "
-                   f"{self.next_gc} bytes")  # fmt: skip
+        self.phase("done", f"pause of {pause.work} work units; {pause.after} bytes live; {self.trigger_text()}")
         return pause.freed
 
     def tags(self, obj: Obj) -> tuple[str, ...]:
