@@ -406,3 +406,18 @@ def test_the_timeline_marks_name_where_a_value_moved_and_drops_see_the_final_sta
     assert z.state == "moved" and [m.kind for m in z.marks] == ["init", "drop"]
     drop_frames = [f for f in rec.recording if isinstance(f.event, DropValue) and "z" in f.event.describe()]
     assert drop_frames and drop_frames[0].snapshot.var("z").state == "moved"  # state set before the drop glue
+
+
+def test_braces_say_in_words_what_they_do():
+    own = Ownership()
+    with own.record() as rec:
+        with own.scope() as s:
+            s.let("a", String("x"))
+            with s.scope() as inner:
+                inner.let("n", 1)
+            s.let("b", move("a"))
+    said = [f.describe() for f in rec.recording if f.event is not None]
+    assert said[0] == "fn main() {   (the program begins)"
+    assert said[2] == "{   (a block begins)"
+    assert "}   (end of the block: drop `n`)" in said
+    assert "}   (end of the block: drop `b`)" in said  # `a` was moved out: nothing to drop for it

@@ -151,8 +151,11 @@ class Ownership(Evaluator):
             labels=(relabel(now, "not found in this scope"),),
         )
 
-    def run(self, scope: Scope, op: str, rust: str, checks, commit, *, announce: bool = False):
-        """One step: ``checks(now)`` may raise (nothing changed); ``commit(now)`` performs it."""
+    def run(self, scope: Scope, op: str, rust: str, checks, commit, *, announce: bool = False, detail: str = ""):
+        """One step: ``checks(now)`` may raise (nothing changed); ``commit(now)`` performs it.
+
+        ``announce`` emits the statement before its effects (with ``detail``), not after them.
+        """
         scope.require_innermost()
         self.step += 1
         now = Label(self.step, rust, "", site())
@@ -165,7 +168,7 @@ class Ownership(Evaluator):
             raise
         self.lines.append(Line(now.step, scope.depth, rust, op))
         if announce:
-            self._emit(Stmt(now.step, op, rust))
+            self._emit(Stmt(now.step, op, rust, detail))
         result, detail = commit(now)
         if not announce:
             self._emit(Stmt(now.step, op, rust, detail))
@@ -252,7 +255,9 @@ class Ownership(Evaluator):
             self.open.pop()
             return None, ""
 
-        self.run(scope, "end", "}", lambda now: None, commit, announce=True)
+        live = [f"`{v.name}`" for v in reversed(scope.vars) if v.state == "live"]
+        detail = f"end of the block: drop {', '.join(live)}" if live else "end of the block: nothing left to drop"
+        self.run(scope, "end", "}", lambda now: None, commit, announce=True, detail=detail)
 
     # -- what views and tests read --------------------------------------------------------------
     def snapshot(self) -> OwnershipSnapshot:

@@ -72,7 +72,7 @@ class Scope:
         rust = ("fn main() {" if self.depth == 0 else "{") + (f"  // {self.name}" if self.name else "")
         world.lines.append(Line(world.step, self.depth, rust, "scope"))
         world.open.append(self)
-        world._emit(Stmt(world.step, "scope", rust))
+        world._emit(Stmt(world.step, "scope", rust, "a block begins" if self.depth else "the program begins"))
         return self
 
     def __exit__(self, *exc) -> None:
