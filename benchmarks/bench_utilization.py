@@ -1,0 +1,61 @@
+"""Utilization of every strategy on malloclab-style and real traces, glibc in the same table.
+
+Utilization is malloclab's: peak live payload / the most memory the allocator held (1.0 is
+perfect). Rows are allocators (the free-list policies separately), columns are traces; the last
+two columns are the means over the synthetic malloclab-style traces and over the shipped real
+traces. Target (issue "real workloads"): the best policy's mean utilization >= 95% on both.
+Utilization does not depend on the machine's speed, so these figures are the same on every run
+(glibc's move a little: its arena depends on what the process did before).
+
+Run: ``python benchmarks/bench_utilization.py`` (or ``python benchmarks/run.py utilization``)
+"""
+
+from __future__ import annotations
+
+from statistics import mean
+
+from common import table
+
+from memlab.traces import general_purpose, replay, shipped
+from memlab.traces.generators import MALLOCLAB, suite
+from memlab.traces.native import available
+
+POLICIES = [
+    "freelist",
+    "freelist:fit=next",
+    "freelist:list=explicit",
+    "freelist:list=explicit,order=address",
+    "freelist:list=explicit,fit=best",
+    "freelist:list=segregated",
+]
+OPS = 5_000
+TARGET = 0.95
+
+
+def main() -> None:
+    synthetic = suite(MALLOCLAB, ops=OPS, seed=1)
+    real = shipped.load_all()
+    specs = POLICIES + [s for s in general_purpose() if s != "freelist"]
+    if available() is None:
+        specs.append("glibc")
+    header = ["allocator", *(t.name for t in synthetic + real), "mean synth", "mean real"]
+    rows, means = [], {}
+    for spec in specs:
+        synth = [replay(t, spec, progress=False).utilization or 0.0 for t in synthetic]
+        reals = [replay(t, spec, progress=False).utilization or 0.0 for t in real]
+        means[spec] = (mean(synth), mean(reals))
+        rows.append([spec, *(f"{u:.0%}" for u in synth + reals), f"{mean(synth):.1%}", f"{mean(reals):.1%}"])
+    print(f"Utilization (peak live payload / heap), {OPS:,}-op synthetic traces and the shipped real traces\n")
+    print(table(rows, header))
+    for i, group in enumerate(("synthetic malloclab-style", "real")):
+        best = max((s for s in specs if s != "glibc"), key=lambda s: means[s][i])
+        verdict = "yes" if means[best][i] >= TARGET else "NO"
+        line = f"\nbest on {group} traces: {best}, mean {means[best][i]:.1%} (target >= {TARGET:.0%}: {verdict})"
+        if "glibc" in means:
+            line += f"; glibc {means['glibc'][i]:.1%}"
+        print(line, end="")
+    print()
+
+
+if __name__ == "__main__":
+    main()
