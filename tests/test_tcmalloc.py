@@ -7,7 +7,7 @@ from memlab.allocators.tcmalloc import TCMalloc
 from memlab.allocators.tcmalloc_info import TCMallocSnapshot
 from memlab.allocators.tcmalloc_sizes import SizeMap, size_classes
 from memlab.allocators.tcmalloc_threads import run_threads
-from memlab.errors import BadAlignment, BadRequest, HeapCorruption
+from memlab.errors import BadAlignment, BadRequest, HeapCorruption, OutOfMemory
 
 
 def state(heap):
@@ -214,3 +214,21 @@ def test_a_multi_thread_run_keeps_every_invariant_and_gives_everything_back():
     heap.check()
     assert heap.reclaimed() and not heap.caches
     assert not any(b.state == "allocated" for b in heap.layout())
+
+
+def test_running_out_of_memory_is_typed_and_changes_nothing():
+    heap = TCMalloc(limit=1 << 20)
+    heap.alloc(64)
+    before = state(heap)
+    with pytest.raises(OutOfMemory, match="mmap") as error:
+        heap.alloc(1 << 30)
+    assert error.value.step == heap.step
+    assert state(heap)[:2] == before[:2] and heap.footprint == before[3]
+    small = []
+    with pytest.raises(OutOfMemory):
+        while True:
+            small.append(heap.alloc(3000))
+    heap.check()
+    for address in small:
+        heap.free(address)
+    heap.check()
