@@ -50,8 +50,10 @@ def test_one_cpu_frees_into_the_depot_and_another_allocates_from_it():
     with heap.record() as rec:
         got = heap.alloc(32)
     assert got in objs and heap.slab_calls == 8
-    assert "cpu 1: both magazines empty: trade the empty one for a full magazine from the depot (lock)" in (
+    assert (
         rec.recording.script()
+        .splitlines()[0]
+        .endswith("cpu 1: no magazines yet; load a full magazine from the depot (lock)")
     )
     heap.check()
 
@@ -133,3 +135,27 @@ def test_the_magazine_view_shows_rounds_depot_and_counters():
     assert "depot lock taken 18×; slab layer reached 14×" in html
     assert html.count(">3/4<") == 2 and ">4/4<" in html and ">none<" in html
     assert "out of its slab (in use, or a round in a magazine)" in html and ">file<" in html
+
+
+def test_each_magazine_move_is_described_as_it_happens():
+    heap = MagazineCache("obj", 32, rounds=1, cpus=1)
+    objs = [heap.alloc(32) for _ in range(4)]
+    with heap.record() as rec:
+        for a in objs:
+            heap.free(a)
+        for _ in range(4):
+            heap.alloc(32)
+    said = [e.describe() for e in rec.recording.events if e.kind == "magazinestep"]
+    assert said == [
+        "cpu 0: no magazine loaded; load an empty magazine, a new one (lock)",
+        "cpu 0: loaded magazine full: it becomes the previous one; load an empty magazine, a new one (lock)",
+        "cpu 0: both magazines full: the previous one goes to the depot, the loaded one becomes previous; "
+        "load an empty magazine, a new one (lock)",
+        "cpu 0: both magazines full: the previous one goes to the depot, the loaded one becomes previous; "
+        "load an empty magazine, a new one (lock)",
+        "cpu 0: loaded magazine empty, previous full: swap them",
+        "cpu 0: both magazines empty: the previous one goes to the depot, the loaded one becomes previous; "
+        "load a full magazine from the depot (lock)",
+        "cpu 0: both magazines empty: the previous one goes to the depot, the loaded one becomes previous; "
+        "load a full magazine from the depot (lock)",
+    ]

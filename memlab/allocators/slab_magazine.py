@@ -125,8 +125,13 @@ class MagazineCache(Allocator):
         if self.depot_full:
             if self.previous[c]:
                 self.depot_empty.append(self.previous[c])
+                how = "both magazines empty: the previous one goes to the depot, the loaded one becomes previous"
+            elif self.loaded[c]:
+                how = "loaded magazine empty: it becomes the previous one"
+            else:
+                how = "no magazines yet"
             self.previous[c], self.loaded[c] = self.loaded[c], self.depot_full.pop()
-            self._say("both magazines empty: trade the empty one for a full magazine from the depot (lock)")
+            self._say(f"{how}; load a full magazine from the depot (lock)")
             return self._pop(self.loaded[c])
         self.slab_calls += 1
         address = self.slabs._take()
@@ -143,6 +148,7 @@ class MagazineCache(Allocator):
             self._push(self.loaded[c], address)
             return self._say("loaded magazine full, previous empty: swap them")
         self.depot_locks += 1
+        source = "from the depot" if self.depot_empty else "a new one"
         empty = self.depot_empty.pop() if self.depot_empty else self._new_magazine()
         if not empty:
             self.slab_calls += 1
@@ -150,9 +156,14 @@ class MagazineCache(Allocator):
             return self._say("no empty magazine to be had: the object goes back to its slab")
         if self.previous[c]:
             self.depot_full.append(self.previous[c])
+            how = "both magazines full: the previous one goes to the depot, the loaded one becomes previous"
+        elif loaded:
+            how = "loaded magazine full: it becomes the previous one"
+        else:
+            how = "no magazine loaded"
         self.previous[c], self.loaded[c] = loaded, empty
         self._push(empty, address)
-        self._say("loaded magazine full: give the full one to the depot, load an empty one (lock)")
+        self._say(f"{how}; load an empty magazine, {source} (lock)")
 
     def _new_magazine(self) -> int:
         try:
