@@ -143,11 +143,12 @@ def test_check_finds_a_clobbered_saved_frame_pointer():
         stack.check()
 
 
-def test_demo_ends_with_an_empty_stack_and_shows_the_refused_free():
+def test_demo_pops_a_frame_in_one_store_and_shows_the_refused_free():
     player = demo("stack")
     player.seek(-1)
-    assert "pop frame 'main'" in player.caption
-    assert "0x10000: 160-byte unused stack block" in player.html, "the whole stack is free again"
-    assert "requested" not in player.html, "no allocated block is left"
-    assert "refused: free of 0x10008 out of order" in player.recording.script()
-    assert 10 <= len(player.recording) <= 41
+    assert player.caption == "Step 10 of 10: alloc 8 bytes at 0x10018"
+    assert "0x10018: 8-byte block, 8 requested" in player.html, "main reuses the bytes parse had"
+    assert "24-byte block" not in player.html and "20-byte block" not in player.html, "parse's locals are gone"
+    script = player.recording.script()
+    assert "refused: free of 0x10008 out of order" in script
+    assert "pop frame 'parse': 2 blocks (44 bytes) freed at once" in script

@@ -33,8 +33,7 @@ def demo(scale: float = 1.6) -> Player:
         except OutOfOrderFree as e:
             stack._emit(Note(stack.step, f"refused: {e.message}"))
         stack.pop_frame()  # every local of parse, in one store
-        stack.alloc(8)
-        stack.pop_frame()
+        stack.alloc(8)  # main goes on where parse's locals were
     recording = rec.recording
 
     def view(frame: Frame) -> str:
