@@ -66,8 +66,6 @@ def _slab_row(cache, slab, x0, y, w, marked, body, outlines) -> None:
         ticks = "".join(f"M{first + i * step:.1f} {y}v{ROW}" for i in range(1, len(slab.buffers)))
         body.append(f'<path d="{ticks}" stroke="#FFFFFF" stroke-width="0.8" opacity="0.8"/>')
     body.append(rect(x0, y, w, ROW, "none", title=f"slab {slab.address:#x}"))
-    if slab.color:
-        body.append(text(x0 + 2, y - 2, f"+{slab.color}", size=9, fill=PALETTE["text"]))
     if marked is None:
         return
     if marked in (slab.address, slab.base):
@@ -121,6 +119,8 @@ def slab_svg(
             ink = SECTION_INK[slab.section]
             body.append(text(14, y + 14, f"{slab.section}", size=11, fill=ink, weight="bold"))
             body.append(text(62, y + 14, f"{slab.inuse}/{len(slab.buffers)}", size=10))
+            if slab.color:  # the colour offset, also drawn to scale at the start of the bar
+                body.append(text(LEFT - 6, y + 14, f"+{slab.color}", size=9, fill=PALETTE["gray"], anchor="end"))
             _slab_row(cache, slab, LEFT, y, w, marked, body, outlines)
             y += ROW + GAP + 4
         if len(cache.slabs) > max_slabs:
