@@ -4,7 +4,7 @@ import pytest
 
 import memlab
 from memlab.allocators.slab_magazine import MagazineCache
-from memlab.errors import BadRequest, BadSize, DoubleFree, HeapCorruption
+from memlab.errors import BadRequest, DoubleFree, HeapCorruption, TooLarge
 
 
 def rounds_in_memory(heap, mag):
@@ -74,7 +74,7 @@ def test_bad_input_is_typed_and_changes_nothing():
     a = heap.alloc(32)
     heap.free(a)
     before = heap.snapshot()
-    with pytest.raises(BadSize, match="holds 32-byte objects"):
+    with pytest.raises(TooLarge, match="holds 32-byte objects; 33 bytes do not fit"):
         heap.alloc(33)
     with pytest.raises(DoubleFree):
         heap.free(a)

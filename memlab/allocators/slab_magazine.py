@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import BadRequest, BadSize, MemlabError
+from ..errors import BadAlignment, BadRequest, MemlabError, TooLarge
 from ..events import Event
 from .base import ALLOCATED, FREE, Allocator, Block
 from .registry import register
@@ -112,8 +112,10 @@ class MagazineCache(Allocator):
     # -- the algorithm ----------------------------------------------------------------------
     def _alloc(self, size: int, align: int) -> int:
         g = self.slabs.geometry
-        if size > g.objsize or align > g.align:
-            raise BadSize(f"cache {self.slabs.cache_name!r} holds {g.objsize}-byte objects aligned to {g.align}")
+        if size > g.objsize:
+            raise TooLarge(f"cache {self.slabs.cache_name!r} holds {g.objsize}-byte objects; {size} bytes do not fit")
+        if align > g.align:
+            raise BadAlignment(f"cache {self.slabs.cache_name!r} aligns objects to {g.align}, not {align}")
         c = self._cpu
         if self._count(self.loaded[c]):
             return self._pop(self.loaded[c])
