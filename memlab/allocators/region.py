@@ -35,7 +35,8 @@ class RegionFreed(Event):
 
     def describe(self) -> str:
         what = "cleared (chunks kept)" if self.how == "clear" else "destroyed"
-        return f"region {self.name!r} {what}: {self.blocks} blocks ({self.size} bytes) freed at once"
+        blocks = "1 block" if self.blocks == 1 else f"{self.blocks} blocks"
+        return f"region {self.name!r} {what}: {blocks} ({self.size} bytes) freed at once"
 
 
 @dataclass
