@@ -118,11 +118,11 @@ class Player(widgets.VBox):
 
     def _render(self) -> None:
         frame = self.frame
+        self._view.value = self._wrap(self.view(frame))  # the picture first: once the words say step k, it shows k
         self._caption.value = (
             f"<div style='font-size:{13 * self.scale:.0f}px;min-height:1.4em' aria-live='polite'>"
             f"{escape(self.describe(frame))}</div>"
         )
-        self._view.value = self._wrap(self.view(frame))
 
     @property
     def caption(self) -> str:

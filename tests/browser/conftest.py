@@ -125,3 +125,25 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def voila(browser, course_copy):
+    """The base URL and token of a Voilà server showing the demo gallery as a web app."""
+    pytest.importorskip("voila", reason="Voilà is not installed (pip install -e '.[demo]')")
+    port, token = free_port(), "memlab-voila-test"
+    argv = [
+        sys.executable,
+        "-m",
+        "voila",
+        "notebooks/90_demo_gallery.ipynb",
+        "--no-browser",
+        f"--port={port}",
+        f"--token={token}",
+        "--Voila.ip=127.0.0.1",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(argv, f"{base}/?token={token}", course_copy, course_copy / "voila.log")
+    yield base, token
+    proc.terminate()
+    proc.wait(timeout=30)

@@ -15,6 +15,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from driving import FORWARD, back_to, forward_until_redrawn, press, step_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,12 +37,6 @@ def notebooks_with_players() -> list[str]:
 def svg_texts(html: str) -> list[str]:
     """The words drawn in an SVG, in order (labels, addresses, sizes)."""
     return [unescape(t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", html, flags=re.S)]
-
-
-def step_of(caption: str) -> int:
-    match = re.match(r"Step (\d+) of (\d+)", caption.strip())
-    assert match, f"caption {caption!r} does not say which step it shows"
-    return int(match.group(1))
 
 
 def run_all(page, base: str, token: str, name: str) -> None:
@@ -73,20 +68,9 @@ def test_players_animate_in_jupyterlab(lab, page, artifacts, name):
         player.scroll_into_view_if_needed()
         caption = player.locator(".memlab-caption")
         view = player.locator(".memlab-view")
-        start, drawn = step_of(caption.inner_text()), view.inner_html()
-        player.locator(".memlab-forward button, button.memlab-forward").first.click()
-        page.wait_for_function(
-            "([el, s]) => el.innerText.trim().startsWith('Step ' + (s + 1) + ' ')",
-            arg=[caption.element_handle(), start],
-            timeout=15_000,
-        )
-        assert view.inner_html() != drawn, f"player {i} in {name}: the view did not change on forward"
-        player.locator(".memlab-back button, button.memlab-back").first.click()
-        page.wait_for_function(
-            "([el, s]) => el.innerText.trim().startsWith('Step ' + s + ' ')",
-            arg=[caption.element_handle(), start],
-            timeout=15_000,
-        )
+        start, drawn = step_of(player), view.inner_html()
+        forward_until_redrawn(page, player)
+        back_to(page, player, start)
         assert view.inner_html() == drawn, f"player {i} in {name}: back did not restore the frame"
         player.locator(".widget-play button").first.click()  # play
         page.wait_for_function(
@@ -98,12 +82,7 @@ def test_players_animate_in_jupyterlab(lab, page, artifacts, name):
         page.wait_for_function("el => el.innerText.trim().startsWith('Step 0 ')", arg=caption.element_handle())
         last = int(re.match(r"Step \d+ of (\d+)", caption.inner_text().strip()).group(1))
         for step in range(1, last + 1):
-            player.locator(".memlab-forward button, button.memlab-forward").first.click()
-            page.wait_for_function(
-                "([el, n]) => el.innerText.trim().startsWith('Step ' + n + ' of')",
-                arg=[caption.element_handle(), step],
-                timeout=15_000,
-            )
+            press(page, player, FORWARD, step)
         final = static_frames(ROOT / "notebooks" / name)[i]
         drawn = [t.strip() for t in view.locator("text").all_text_contents()]
         assert drawn, f"player {i} in {name}: the final frame draws no words"
