@@ -183,18 +183,32 @@ def test_progress_bar_is_silent_in_a_pipe_and_before_its_delay():
     assert bar(1, 4, width=8) == "[##......]  25%"
 
 
-def test_progress_bar_in_a_notebook_is_a_widget(monkeypatch):
-    import ipywidgets
-
+def test_progress_bar_in_a_notebook_is_drawn_and_redrawn_in_place(monkeypatch):
     from memlab.traces import progress as progress_module
 
-    shown = []
+    class Handle:
+        def __init__(self, first):
+            self.shown = [first.data]
+
+        def update(self, obj):
+            self.shown.append(obj.data)
+
+    handles = []
+
+    def display(obj, display_id=False):
+        assert display_id, "a handle, so that later draws replace the bar instead of adding bars"
+        handles.append(Handle(obj))
+        return handles[-1]
+
     monkeypatch.setattr(progress_module, "in_notebook", lambda: True)
-    monkeypatch.setattr("IPython.display.display", shown.append)
+    monkeypatch.setattr("IPython.display.display", display)
     p = Progress(200, "replay", delay=0.0)
     assert p.mode == "notebook"
-    p.update(150)
+    p.update(50)
+    p._last = -1.0  # the next update is not throttled
+    p.update(200)
     p.close()
-    [widget] = shown
-    assert isinstance(widget, ipywidgets.IntProgress)
-    assert (widget.value, widget.max, widget.description) == (150, 200, "150 ops")
+    [handle] = handles
+    assert len(handle.shown) == 3, "drawn once, then redrawn in place"
+    assert '<svg width="240"' in handle.shown[0] and 'aria-label="25% done"' in handle.shown[0]
+    assert "replay [##############################] 100% 200/200 ops" in handle.shown[-1]

@@ -1,14 +1,16 @@
-"""A progress bar for long replays: text on a terminal's stderr, a widget in a notebook.
+"""A progress bar for long replays: text on a terminal's stderr, a drawn bar in a notebook.
 
 It stays invisible for the first ``delay`` seconds, so short replays print nothing, and it is
-silent when stderr is not a terminal (logs, pipes, tests). No dependency beyond ipywidgets,
-which memlab already needs for its players.
+silent when stderr is not a terminal (logs, pipes, tests). In a notebook the bar is a small SVG
+redrawn in place through a display handle, so a saved notebook keeps its final state (a widget
+would show nothing without a kernel).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from html import escape
 from typing import TextIO
 
 WIDTH = 30
@@ -46,7 +48,7 @@ class Progress:
         self.done = 0
         self._start = time.perf_counter()
         self._last = 0.0
-        self._widget = None
+        self._handle = None
         self._shown = False
 
     def __enter__(self) -> Progress:
@@ -79,15 +81,23 @@ class Progress:
         label = f"{self.label} " if self.label else ""
         return f"{label}{bar(self.done, self.total)} {self.done:,}/{self.total:,} ops"
 
+    def html(self) -> str:
+        """The bar as an SVG with its text, for a notebook."""
+        fraction = self.done / self.total if self.total else 1.0
+        width = 240
+        bar_svg = (
+            f'<svg width="{width}" height="12" role="img" aria-label="{fraction:.0%} done">'
+            f'<rect width="{width}" height="12" fill="#F0F0F0" stroke="#999999"/>'
+            f'<rect width="{fraction * width:.1f}" height="12" fill="#0072B2"/></svg>'
+        )
+        return f"<div>{bar_svg} <code>{escape(self.text())}</code></div>"
+
     def _draw(self) -> None:
         if self.mode == "terminal":
             self.stream.write("\r" + self.text())
             self.stream.flush()
-        elif self._widget is None and not self._shown:
-            self._widget = _widget(self)
-        if self._widget is not None:
-            self._widget.value = self.done
-            self._widget.description = f"{self.done:,} ops"
+        else:
+            self._handle = _show(self, self._handle)
         self._shown = True
 
 
@@ -98,15 +108,14 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def _widget(progress: Progress):
-    """An ipywidgets bar, displayed now; None (and text on stdout) if ipywidgets is missing."""
+def _show(progress: Progress, handle):
+    """Display the bar (or redraw it in place); text on stdout if IPython is missing."""
     try:
-        import ipywidgets
-        from IPython.display import display
+        from IPython.display import HTML, display
     except ImportError:
         progress.mode, progress.stream = "terminal", sys.stdout
         return None
-    widget = ipywidgets.IntProgress(min=0, max=max(progress.total, 1), description=progress.label)
-    widget.style.description_width = "initial"
-    display(widget)
-    return widget
+    if handle is None:
+        return display(HTML(progress.html()), display_id=True)
+    handle.update(HTML(progress.html()))
+    return handle
