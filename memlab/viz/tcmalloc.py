@@ -44,7 +44,7 @@ def _marks(event: Event | None) -> tuple[int | None, int | None, int | None]:
 
 def _squares(x: float, y: float, n: int, room: float, fill: str) -> str:
     fits = max(1, int(room // (SQUARE + 2)))
-    shown = min(n, fits if n <= fits else fits - 2)
+    shown = n if n <= fits else max(1, fits - 1)
     parts = [rect(x + i * (SQUARE + 2), y - SQUARE, SQUARE, SQUARE, fill, sw=0.4) for i in range(shown)]
     if shown < n:
         parts.append(text(x + shown * (SQUARE + 2) + 1, y, f"+{n - shown}", size=9))
@@ -115,7 +115,7 @@ def _back(snap: TCMallocSnapshot, top: float, width: int, address: int | None) -
         body.append(text(20, top + 22, "no memory from the OS yet", size=10, fill=PALETTE["gray"]))
         return "".join(body), top + 32
     px, x, y, h = (width - 20) / pages, 10.0, top + 14, 30
-    below = 0
+    below, ends = 0, [float("-inf"), float("-inf")]  # where the last label on each line below ends
     for s in snap.spans:
         w = s.pages * px
         if s.kind == "free":
@@ -132,18 +132,23 @@ def _back(snap: TCMallocSnapshot, top: float, width: int, address: int | None) -
                 f'<text x="{x + 4:.1f}" y="{y + 19:.1f}" font-size="9" fill="{PALETTE["text"]}" stroke="#FFFFFF" '
                 f'stroke-width="3" paint-order="stroke">{label}</text>'
             )
-        else:  # too narrow: the label goes below, alternating between two lines
-            ly = y + h + 12 + 12 * (below % 2)
-            body.append(
-                f'<line x1="{x + w / 2:.1f}" y1="{y + h:.1f}" x2="{x + w / 2:.1f}" y2="{ly - 9:.1f}" '
-                'stroke="#999" stroke-width="0.6"/>'
-            )
-            body.append(text(x + w / 2, ly, label, size=9, anchor="middle"))
-            below += 1
+        else:  # too narrow: the label goes below, on the first of two lines with room for it
+            half = 2.8 * len(label)
+            cx = min(max(x + w / 2, 10 + half), width - 10 - half)  # keep the label inside the picture
+            lines = [i for i in (0, 1) if ends[i] < cx - half - 4]
+            if lines:
+                ends[lines[0]] = cx + half
+                ly = y + h + 12 + 12 * lines[0]
+                body.append(
+                    f'<line x1="{x + w / 2:.1f}" y1="{y + h:.1f}" x2="{x + w / 2:.1f}" y2="{ly - 9:.1f}" '
+                    'stroke="#999" stroke-width="0.6"/>'
+                )
+                body.append(text(cx, ly, label, size=9, anchor="middle"))
+                below = max(below, lines[0] + 1)
         if address is not None and s.address <= address < s.address + s.pages * snap.page_size:
             body.append(rect(x - 1, y - 2, w + 2, h + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
         x += w
-    return "".join(body), y + h + 8 + 12 * min(below, 2)
+    return "".join(body), y + h + 8 + 12 * below
 
 
 def tcmalloc_svg(snapshot: TCMallocSnapshot, *, event: Event | None = None, width: int = 760) -> str:
