@@ -76,6 +76,7 @@ class TCMalloc(TCMallocInspection, Allocator):
         self._by_words, self._max_small = self.sizes._by_words, self.sizes.max_size
         self._pagemap, self._shift = self.pageheap.pagemap, self.pageheap.shift
         self._large: dict[int, Span] = {}
+        self._pending: tuple[ThreadCache | None, int] | None = None  # work a free leaves for after it
 
     # -- simulated threads ---------------------------------------------------------------------
     @property
@@ -113,10 +114,15 @@ class TCMalloc(TCMallocInspection, Allocator):
 
     def free(self, address: int, *, thread: int | None = None) -> None:
         if thread is None:
-            return super().free(address)
+            super().free(address)
+            if self._pending is not None:
+                self._settle()
+            return
         previous = self._switch(thread)
         try:
-            return super().free(address)
+            super().free(address)
+            if self._pending is not None:
+                self._settle()
         finally:
             self._restore(previous)
 
@@ -164,16 +170,26 @@ class TCMalloc(TCMallocInspection, Allocator):
             return
         if not self.thread_caches:
             self.central[index].insert_range([address])
-            return self._spans_changed(index)
+            self._pending = (None, index)  # its span events come after the Free event
+            return
         cls = self.classes[index]
         cache = self._cache or self._new_cache()
         objects = cache.lists[index]
         objects.append(address)
         cache.size += cls.size
-        if len(objects) > cache.max_length[index]:
-            self._too_long(cache, cls)
+        if len(objects) > cache.max_length[index] or cache.size > cache.max_size:
+            self._pending = (cache, index)
+
+    def _settle(self) -> None:
+        """After a free: a list that grew too long gives a batch back; a cache over its limit scavenges."""
+        cache, index = self._pending
+        self._pending = None
+        if cache is None:
+            return self._spans_changed(index)
+        if len(cache.lists[index]) > cache.max_length[index]:
+            self._too_long(cache, self.classes[index])
         if cache.size > cache.max_size:
-            self.scavenge(self._thread)
+            self.scavenge(cache.thread)
 
     def _new_cache(self) -> ThreadCache:
         cache = self.caches[self._thread] = ThreadCache(self._thread, self.sizes.classes, self.thread_cache_bytes)
