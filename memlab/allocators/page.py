@@ -32,7 +32,7 @@ from .registry import register
     "page",
     test_options={"limit": 2 << 20},
     max_request=10_000,
-    aligns=(None, 64, 4096, 16384),
+    aligns=(None, 64, 4096),
 )
 class PageAllocator(Allocator):
     """Whole pages from mmap for every request (Zig's page_allocator)."""
