@@ -2,7 +2,7 @@
 
 import pytest
 
-from memlab.errors import OutOfMemory
+from memlab.errors import BadSize, OutOfMemory
 from memlab.reclaim import BadField, CollectionInProgress, DeadObject, Heap
 from memlab.reclaim.copying import FORWARDED
 from memlab.reclaim.types import FLAGS
@@ -169,6 +169,12 @@ def test_bad_options_and_weak_references_are_refused():
         Heap("mark-sweep", threshold=-1)
     with pytest.raises(BadField, match="growth 0.5"):
         Heap("mark-sweep", growth=0.5)
+    with pytest.raises(BadField, match="growth inf must be a finite number"):
+        Heap("mark-sweep", growth=float("inf"))
+    with pytest.raises(BadField, match="stress='yes' must be True or False"):
+        Heap("mark-sweep", stress="yes")
+    with pytest.raises(BadSize, match="semispace size -5"):
+        Heap("copying", semispace=-5)
     heap = Heap("mark-sweep")
     t = heap.type("T", ["weak other"])
     with heap.scope("main") as s:
@@ -292,3 +298,18 @@ def test_the_demo_ends_with_the_garbage_swept():
     html = player.html
     assert "x: Node" in html and "y: Node" in html
     assert not any(f"{name}: Node" in html for name in "pqr")
+
+
+def test_copying_in_stress_mode_keeps_a_growing_list_intact():
+    heap = Heap("copying", semispace=512, stress=True)
+    node = heap.type("Node", ["next", "int value"])
+    with heap.scope("main") as s:
+        for i in range(10):
+            s.x = heap.new(node, name=f"n{i}", value=i, next=s.x if i else None)
+        assert [p.marked for p in heap.history] == list(range(10))  # every collection copies the list so far
+        values, cur = [], s.x
+        while cur is not None:
+            values.append(cur.value)
+            cur = cur.next
+        assert values == list(range(9, -1, -1))
+        heap.check()

@@ -9,7 +9,7 @@ sees every store, every scope exit and every load, and records what it does as e
 
 Stable API::
 
-    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "manual", a Scheme
+    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "mark-sweep", "copying", "manual"
     Node = heap.type("Node", ["next", "weak prev", "unowned owner", "int value"], deinit=fn)
     with heap.scope("main") as s:    # a scope's variables are roots; leaving drops them
         s.a = heap.new(Node, name="a")       # a new object is a +1 temporary; the first
@@ -23,9 +23,11 @@ For schemes (subclass :class:`Scheme`, register with ``@scheme("name")``):
 header words ``Scheme.header`` read with ``heap.word(obj, name)`` / ``heap.set_word``; flag
 bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation")`` /
 ``heap.set_flag``; the graph ``heap.refs(obj)``, ``heap.children(obj)``, ``heap.roots()``,
-``heap.live()``; the lifecycle ``heap.set_state``, ``heap.run_deinit``, ``heap.dealloc``,
-``heap.emit``. A scheme's hooks: ``init``, ``assign``, ``retain``, ``release``, ``load``,
-``encode``, ``decode``, ``counts``, ``tags``, ``check``, ``collect``.
+``heap.live()``, ``heap.arguments`` (objects being passed to ``new``, roots while it
+allocates); the lifecycle ``heap.set_state``, ``heap.run_deinit``, ``heap.dealloc``,
+``heap.emit``. A scheme's hooks: ``reserve`` (before an allocation), ``init``, ``assign``,
+``retain``, ``release``, ``load``, ``encode``, ``decode``, ``counts``, ``tags``, ``check``,
+``collect``.
 
 Simplifications: no value types or strings (an object's name is kept beside the heap, for
 display); variables live in Python-side frames, not on a simulated stack; each count takes a

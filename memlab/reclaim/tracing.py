@@ -26,6 +26,7 @@ frozen, so they can read but not store (Java and Go run finalizers later, and ma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..errors import HeapCorruption
@@ -92,10 +93,13 @@ class Tracing(Scheme):
     def __init__(self, threshold: int = 1024, growth: float = 2.0, stress: bool = False, automatic: bool = True):
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
             raise BadField(f"threshold {threshold!r} must be a whole number of bytes >= 0")
-        if isinstance(growth, bool) or not isinstance(growth, int | float) or not growth >= 1:
-            raise BadField(f"growth {growth!r} must be a number >= 1 (2.0 doubles the threshold)")
+        if isinstance(growth, bool) or not isinstance(growth, int | float) or not 1 <= growth < math.inf:
+            raise BadField(f"growth {growth!r} must be a finite number >= 1 (2.0 doubles the threshold)")
+        for name, flag in (("stress", stress), ("automatic", automatic)):
+            if not isinstance(flag, bool):
+                raise BadField(f"{name}={flag!r} must be True or False")
         self.threshold, self.growth = threshold, float(growth)
-        self.stress, self.automatic = bool(stress), bool(automatic)
+        self.stress, self.automatic = stress, automatic
         self.next_gc = threshold
         self.bytes_allocated = 0
         self.history: list[Pause] = []
