@@ -92,6 +92,10 @@ def course_copy(tmp_path_factory) -> Path:
 def lab(browser, course_copy):
     """The base URL and token of a JupyterLab server over the copied course."""
     port, token = free_port(), "memlab-browser-test"
+    settings = course_copy / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    # every cell attached to the page, so players keep their place in the DOM while scrolling
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     argv = [
         sys.executable,
         "-m",
@@ -104,6 +108,7 @@ def lab(browser, course_copy):
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.root_dir={course_copy}",
         "--LabApp.news_url=None",
+        f"--LabApp.user_settings_dir={course_copy / 'settings'}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     base = f"http://127.0.0.1:{port}"

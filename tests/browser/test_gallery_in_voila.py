@@ -29,6 +29,7 @@ def test_the_gallery_runs_under_voila(voila, page, artifacts):
     for i in range(players.count()):
         player = players.nth(i)
         player.scroll_into_view_if_needed()
+        player.locator(".memlab-caption", has_text="Step").wait_for(timeout=30_000)  # drawn lazily when scrolled to
         caption = player.locator(".memlab-caption")
         assert caption.inner_text().strip().startswith("Step 0 of ")
         forward_until_redrawn(page, player)
