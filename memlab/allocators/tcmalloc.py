@@ -7,6 +7,8 @@ Three layers, and the point of the design is where the locks are:
   list, each behind a lock, trading objects in batches;
 * **back end** (:mod:`.tcmalloc_pageheap`): the page heap of spans, one lock, memory from the OS.
 
+Objects move between the ends in batches (:mod:`.tcmalloc_batches`).
+
 Small requests are rounded to a size class (:mod:`.tcmalloc_sizes`); large ones (over
 ``max_small``) get a span of whole pages straight from the page heap. Threads are simulated and
 deterministic: ``alloc(size, thread=2)`` or ``with heap.thread(2): ...`` runs an operation as
@@ -27,16 +29,17 @@ from ..events import Alloc, Event, Free
 from ..memory import is_power_of_two
 from .base import Allocator
 from .registry import register
+from .tcmalloc_batches import BatchMoves
 from .tcmalloc_central import CentralFreeList, TransferCache
 from .tcmalloc_front import ThreadCache
-from .tcmalloc_info import Flush, Refill, SpanCarve, SpanReturn, ThreadAlloc, ThreadFree
+from .tcmalloc_info import ThreadAlloc, ThreadFree
 from .tcmalloc_inspect import TCMallocInspection
 from .tcmalloc_pageheap import PageHeap, Span
 from .tcmalloc_sizes import SizeClass, SizeMap
 
 
 @register("tcmalloc", max_request=40_000, aligns=(None, 16, 64, 4096))
-class TCMalloc(TCMallocInspection, Allocator):
+class TCMalloc(TCMallocInspection, BatchMoves, Allocator):
     """Thread-caching malloc: per-thread caches, central lists, a page heap (TCMalloc)."""
 
     name = "tcmalloc"
@@ -180,17 +183,6 @@ class TCMalloc(TCMallocInspection, Allocator):
         if len(objects) > cache.max_length[index] or cache.size > cache.max_size:
             self._pending = (cache, index)
 
-    def _settle(self) -> None:
-        """After a free: a list that grew too long gives a batch back; a cache over its limit scavenges."""
-        cache, index = self._pending
-        self._pending = None
-        if cache is None:
-            return self._spans_changed(index)
-        if len(cache.lists[index]) > cache.max_length[index]:
-            self._too_long(cache, self.classes[index])
-        if cache.size > cache.max_size:
-            self.scavenge(cache.thread)
-
     def _new_cache(self) -> ThreadCache:
         cache = self.caches[self._thread] = ThreadCache(self._thread, self.sizes.classes, self.thread_cache_bytes)
         self._cache = cache
@@ -208,72 +200,3 @@ class TCMalloc(TCMallocInspection, Allocator):
         (address,) = self.central[cls.index].remove_range(1)
         self._spans_changed(cls.index)
         return address
-
-    # -- moving batches between the ends --------------------------------------------------------
-    def _refill(self, cache: ThreadCache, cls: SizeClass) -> None:
-        want = min(cache.max_length[cls.index], cls.batch)
-        objects, source = self.transfer[cls.index].remove_range(want)
-        cache.lists[cls.index].extend(objects)
-        cache.size += len(objects) * cls.size
-        self._spans_changed(cls.index)
-        cache.grow_limit(cls)
-        if self.recorder is not None:
-            self._emit(Refill(self.step, cache.thread, cls.size, len(objects), source))
-
-    def _give_back(self, cache: ThreadCache, cls: SizeClass, count: int, why: str) -> None:
-        objects = cache.lists[cls.index]
-        batch = objects[:count]
-        del objects[:count]
-        cache.size -= count * cls.size
-        dest = self.transfer[cls.index].insert_range(batch)
-        if self.recorder is not None:
-            self._emit(Flush(self.step, cache.thread, cls.size, count, dest, why))
-        self._spans_changed(cls.index)
-
-    def _too_long(self, cache: ThreadCache, cls: SizeClass) -> None:
-        self._give_back(cache, cls, min(cls.batch, len(cache.lists[cls.index])), "is too long")
-        if cache.max_length[cls.index] < cls.batch:
-            cache.max_length[cls.index] += 1
-
-    def scavenge(self, thread: int = 0) -> int:
-        """Give back half of what each list of ``thread`` did not need lately; return the objects moved."""
-        cache = self.caches.get(thread)
-        if cache is None:
-            return 0
-        moved = 0
-        for index, count in enumerate(cache.scavenge_amounts()):
-            if count:
-                self._give_back(cache, self.classes[index], count, "is scavenged")
-                moved += count
-        return moved
-
-    def exit_thread(self, thread: int) -> int:
-        """The thread ends: its whole cache goes back to the middle end; return the objects moved."""
-        cache = self.caches.pop(thread, None)
-        if cache is None:
-            return 0
-        moved = 0
-        for index, objects in enumerate(cache.lists):
-            if objects:
-                moved += len(objects)
-                self._give_back(cache, self.classes[index], len(objects), "goes back as the thread exits")
-        if self._thread == thread:
-            self._cache = None
-        return moved
-
-    def release_free_memory(self) -> int:
-        """Hand every free span of the page heap back to the OS; return the bytes released."""
-        self.step += 1
-        return self.pageheap.release()
-
-    def _spans_changed(self, index: int) -> None:
-        central = self.central[index]
-        if central.events:
-            events, central.events = central.events, []
-            if self.recorder is not None:
-                size = self.classes[index].size
-                for kind, span, address in events:
-                    if kind == "carve":
-                        self._emit(SpanCarve(self.step, address, span.npages, size, self.classes[index].objects))
-                    else:
-                        self._emit(SpanReturn(self.step, address, span.npages, size))
