@@ -6,6 +6,7 @@ import memlab
 from memlab import BadAlignment, BadSize, DoubleFree, InvalidFree, OutOfMemory, OutOfOrderFree
 from memlab.allocators.stack import Stack, StackOverflow, StackUnderflow
 from memlab.demos import demo
+from memlab.viz.stack import stack_svg
 
 
 def state(stack):
@@ -147,8 +148,23 @@ def test_demo_pops_a_frame_in_one_store_and_shows_the_refused_free():
     player = demo("stack")
     player.seek(-1)
     assert player.caption == "Step 10 of 10: alloc 8 bytes at 0x10018"
-    assert "0x10018: 8-byte block, 8 requested" in player.html, "main reuses the bytes parse had"
-    assert "24-byte block" not in player.html and "20-byte block" not in player.html, "parse's locals are gone"
+    assert "0x10018: 8 bytes, allocated" in player.html, "main reuses the bytes parse had"
+    assert ">main<" in player.html and ">parse<" not in player.html, "only main's frame is left"
+    assert "24 bytes, allocated" not in player.html and "20 bytes, allocated" not in player.html
     script = player.recording.script()
     assert "refused: free of 0x10008 out of order" in script
     assert "pop frame 'parse': 2 blocks (44 bytes) freed at once" in script
+
+
+def test_stack_view_draws_frames_saved_pointers_and_sp():
+    stack = Stack(128)
+    stack.push_frame("main")
+    stack.alloc(16)
+    stack.push_frame("parse")
+    with stack.record() as rec:
+        stack.alloc(24)
+    svg = stack_svg(rec.recording[-1].snapshot, event=rec.recording[-1].event)
+    assert ">main<" in svg and ">parse<" in svg
+    assert "saved fp = 0x0" in svg and "saved fp = 0x10000" in svg, "each record shows the pointer it holds"
+    assert "local, 24 B" in svg and "sp →" in svg
+    assert 'stroke="#000000" stroke-width="2.5"' in svg, "the new block is outlined"

@@ -10,8 +10,7 @@ from __future__ import annotations
 from ..allocators.stack import Stack
 from ..errors import OutOfOrderFree
 from ..events import Frame, Note
-from ..viz.heapmap import heap_svg
-from ..viz.hexdump import hexdump_html
+from ..viz.stack import stack_with_bytes
 from ..widgets.player import Player
 
 TITLE = "The stack: last in, first out, and a frame goes in one store"
@@ -38,8 +37,6 @@ def demo(scale: float = 1.6) -> Player:
 
     def view(frame: Frame) -> str:
         previous = recording[frame.index - 1].snapshot if frame.index else None
-        return heap_svg(frame.snapshot, event=frame.event, width=760, rows=1) + hexdump_html(
-            frame.snapshot, previous=previous
-        )
+        return stack_with_bytes(frame.snapshot, previous=previous, event=frame.event)
 
     return Player(recording, view, scale=scale, title=TITLE)
