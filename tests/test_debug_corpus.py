@@ -13,7 +13,8 @@ from memlab.manual import DebugAllocator, ManualHeap, SegmentationFault
 
 CORPUS = Path(__file__).parent / "bugs"
 WRAPPERS = {"debug", "stackfallback", "threadsafe", "failing", "testing"}
-ONE_SIZE = {"pool", "stack"}  # a pool's blocks are all one size: realloc never needs to move
+ONE_SIZE = {"pool", "objectpool", "stack"}  # blocks of one size: realloc never needs to move
+GROWS_IN_PLACE = {"page"}  # a block owns whole pages: a realloc within its page never moves it
 
 
 def load(name):
@@ -64,6 +65,8 @@ def test_every_class_has_at_least_three_programs():
 @pytest.mark.parametrize("inner", INNERS)
 @pytest.mark.parametrize("module, program", cases(BUGGY))
 def test_bug_is_caught_with_its_class_at_its_line(inner, module, program):
+    if inner in GROWS_IN_PLACE and program.__name__ == "stale_pointer_after_realloc":
+        pytest.skip(f"{inner} grows the block in place, so realloc leaves no stale pointer to catch")
     heap = heap_over(inner)
     expect = MODULES[module].EXPECT
     with pytest.raises(memlab.MemlabError) as caught:
