@@ -341,3 +341,16 @@ def test_the_lecture_demo_counts_constructor_calls_against_allocations():
     assert "buffers start at colour offset 8" in script
     player.seek(-1)
     assert "constructor ran 16×, destructor 16×" in player.html
+
+
+def test_a_slab_move_is_recorded_after_the_free_that_caused_it():
+    cache = SlabCache("x", 512, 8)
+    objs = [cache.alloc() for _ in range(cache.geometry.objects)]
+    with cache.record() as rec:
+        cache.free(objs[0])
+    assert rec.recording.kinds() == ["free", "slabmove"]
+    heap = Slab()
+    a = heap.alloc(100)
+    with heap.record() as rec:
+        heap.free(a)
+    assert rec.recording.kinds() == ["free", "slabmove"]

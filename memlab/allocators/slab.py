@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..errors import BadAlignment, OutOfMemory
 from .base import ALLOCATED, Allocator, Block
 from .registry import register
-from .slab_cache import SlabCache, page_owners
+from .slab_cache import SlabCache, free_then_moves, page_owners
 from .slab_info import SlabInfo, SlabSnapshot
 from .slab_inspect import extent_of, layout_of, relieve, snapshot_of
 
@@ -78,6 +78,10 @@ class Slab(Allocator):
             address = self._mmap(n)
         self._large[address] = n
         return address
+
+    def free(self, address: int) -> None:
+        """kfree: the object goes back to its slab (a slab move, if any, is shown after the free)."""
+        free_then_moves(self, super().free, address)
 
     def _free(self, address: int, size: int) -> None:
         slab = self._owners.get(address >> self._shift)

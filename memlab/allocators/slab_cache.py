@@ -49,6 +49,19 @@ def page_owners(os: OS) -> dict[int, _Slab]:
     return _OWNERS.setdefault(os, {})
 
 
+def free_then_moves(host: Allocator, free, address: int) -> None:
+    """``free(address)`` with the slab moves it causes shown after its Free event, not before."""
+    if host.recorder is None:
+        return free(address)
+    host._later = []
+    try:
+        free(address)
+    finally:
+        later, host._later = host._later, None
+    for event in later:
+        host._emit(event)
+
+
 def word_view(memory) -> memoryview:
     """The simulated memory as 8-byte little-endian words, for fast bookkeeping."""
     return memoryview(memory._bytes).cast("Q")
@@ -126,7 +139,7 @@ class SlabCache(CacheInspection, Allocator):
                     address=address,
                     step=self.step,
                 )
-        super().free(address)
+        free_then_moves(self, super().free, address)
 
     def _alloc(self, size: int, align: int) -> int:
         g = self.geometry
@@ -201,7 +214,9 @@ class SlabCache(CacheInspection, Allocator):
             self._first_free = slab
         host = self._host
         if host.recorder is not None:
-            host._emit(SlabMove(host.step, self.cache_name, slab.address, section))
+            event = SlabMove(host.step, self.cache_name, slab.address, section)
+            later = getattr(host, "_later", None)
+            later.append(event) if later is not None else host._emit(event)
 
     def _write_links(self, *slabs: _Slab) -> None:
         words = self._words

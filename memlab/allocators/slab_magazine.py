@@ -25,7 +25,7 @@ from ..errors import BadAlignment, BadRequest, MemlabError, TooLarge
 from ..events import Event
 from .base import ALLOCATED, FREE, Allocator, Block
 from .registry import register
-from .slab_cache import SlabCache, word_view
+from .slab_cache import SlabCache, free_then_moves, word_view
 from .slab_geometry import INUSE
 from .slab_info import SlabSnapshot
 from .slab_inspect import extent_of, layout_of, relieve, snapshot_of
@@ -139,6 +139,10 @@ class MagazineCache(Allocator):
         address = self.slabs._take()
         self._say("no full magazine in the depot: take an object from the slab layer")
         return address
+
+    def free(self, address: int) -> None:
+        """Push the object on this CPU's magazines (a slab move, if any, is shown after the free)."""
+        free_then_moves(self, super().free, address)
 
     def _free(self, address: int, size: int) -> None:
         c = self._cpu
