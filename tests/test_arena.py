@@ -103,8 +103,9 @@ def test_reset_rejects_bad_modes_and_changes_nothing():
     before = state(arena)
     with pytest.raises(BadRequest, match="reset mode 'everything'"):
         arena.reset("everything")
-    with pytest.raises(BadRequest, match="needs a limit"):
+    with pytest.raises(BadRequest, match="needs a limit") as info:
         arena.reset("retain_with_limit")
+    assert info.value.step == arena.step == 3, "a refused reset still counts as a step"
     assert state(arena) == before
 
 

@@ -186,11 +186,11 @@ class Arena(Allocator):
     # -- freeing everything at once ----------------------------------------------------------------
     def reset(self, mode: str = "retain_capacity", *, limit: int | None = None) -> bool:
         """Free every block at once; keep chunks as ``mode`` says. False if preheating failed."""
+        self.step += 1
         if mode not in MODES:
             raise BadRequest(f"reset mode {mode!r}: choose one of {', '.join(MODES)}", step=self.step)
         if mode == "retain_with_limit" and (type(limit) is not int or limit < 0):
             raise BadRequest(f"retain_with_limit needs a limit of 0 or more bytes, not {limit!r}", step=self.step)
-        self.step += 1
         wanted = {"free_all": 0, "retain_capacity": self.capacity}.get(mode, min(limit or 0, self.capacity))
         blocks = self._forget_all()
         ok = True
