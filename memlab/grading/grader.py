@@ -29,29 +29,29 @@ def default_source() -> Path | None:
     return None
 
 
-def _question_result(q: Question, result: dict, hidden: list[dict]) -> list[TestResult]:
+def _question_result(q: Question | None, result: dict, hidden: list[dict]) -> list[TestResult]:
+    """The test results of one job: a question (one test), or a hidden test."""
+    if q is None:
+        (h,) = hidden
+        if "error" in result:
+            return [TestResult(h["name"], 0, h["points"], result["error"], True)]
+        return [TestResult(name, got, points, message, True) for name, points, got, message in result["cases"]]
     title = f"{q.name}: {q.title}"
     if "error" in result:
-        tests = [TestResult(title, 0, q.points, result["error"])]
-        return tests + [TestResult(h["name"], 0, h["points"], result["error"], True) for h in hidden]
-    lines = [
-        f"{'✓' if earned >= points else '✗'} {name}: {message}" for name, points, earned, message in result["cases"]
-    ]
+        return [TestResult(title, 0, q.points, result["error"])]
+    lines = [f"{'✓' if got >= points else '✗'} {name}: {message}" for name, points, got, message in result["cases"]]
     lines += [f"note: {n}" for n in result.get("notes", [])]
     if result.get("printed"):
         lines.append("your code printed:\n" + result["printed"].rstrip())
     earned = min(q.points, sum(c[2] for c in result["cases"]))
-    tests = [TestResult(title, earned, q.points, "\n".join(lines))]
-    for name, points, got, message in result.get("hidden", []):
-        tests.append(TestResult(name, got, points, message, True))
-    return tests
+    return [TestResult(title, earned, q.points, "\n".join(lines))]
 
 
 def _unknown(path: str, reason: str) -> SubmissionResult:
     return SubmissionResult(path, "?", (TestResult("submission", 0, 0, reason),))
 
 
-def plan(path: str, source_dir: Path | None) -> tuple[Exercise, list[tuple[Question, dict, list[dict]]]] | str:
+def plan(path: str, source_dir: Path | None) -> tuple[Exercise, list[tuple[Question | None, dict, list[dict]]]] | str:
     """The jobs for one submission, or the reason it cannot be graded."""
     try:
         nb = notebook.read(path)
@@ -65,10 +65,10 @@ def plan(path: str, source_dir: Path | None) -> tuple[Exercise, list[tuple[Quest
     source = find_source(ex.key, source_dir)
     hidden = hidden_tests(source) if source else []
     jobs = []
-    for q in ex.questions:
-        mine = [h for h in hidden if h["question"] == q.name]
-        job = {"notebook": path, "exercise": ex.key, "question": q.name, "hidden": mine}
-        jobs.append((q, job, mine))
+    for q in ex.questions:  # each question, then each of its hidden tests, in a job of its own
+        jobs.append((q, {"notebook": path, "exercise": ex.key, "question": q.name}, []))
+        for h in (h for h in hidden if h["question"] == q.name):
+            jobs.append((None, {"notebook": path, "exercise": ex.key, "question": None, "hidden": [h]}, [h]))
     return ex, jobs
 
 

@@ -33,7 +33,8 @@ def hidden_tests(source_nb: dict) -> list[dict]:
         if not match:
             raise ValueError(f"hidden-tests cell {i} must start with '# hidden test: QUESTION (N points)'")
         question, points = match.group(1), float(match.group(2) or 1)
-        tests.append({"question": question, "points": points, "name": f"{question} (hidden test {i})", "code": code})
+        n = 1 + sum(t["question"] == question for t in tests)
+        tests.append({"question": question, "points": points, "name": f"{question}: hidden test {n}", "code": code})
     return tests
 
 

@@ -1,8 +1,8 @@
 """The child process that grades one question of one notebook: ``python -m memlab.grading.runner JOB RESULT``.
 
-JOB is a JSON file naming the notebook, the exercise, the question, any hidden tests and the
-limits; RESULT is where the outcome goes, as JSON. The child applies the limits first, then
-runs the notebook's definitions and the question's check, then each hidden test. Whatever the
+JOB is a JSON file naming the notebook, the exercise, the question (or, instead, a hidden test)
+and the limits; RESULT is where the outcome goes, as JSON. The child applies the limits first,
+then runs the notebook's definitions, then the question's check or the hidden test. Whatever the
 learner's code does, the parent reads only RESULT: a child that dies or hangs writes none, and
 the parent scores the question 0 with the reason.
 """
@@ -22,13 +22,12 @@ def run_job(job: dict) -> dict:
     from .checks import exercise
     from .hidden import run_hidden
 
-    question = exercise(job["exercise"]).question(job["question"])
-    nb = notebook.read(job["notebook"])
-    defs = notebook.define(nb)
-    cases = question.grade(defs.namespace)
-    hidden = [run_hidden(test, defs.namespace) for test in job.get("hidden", [])]
-    as_list = lambda cs: [[c.name, c.points, c.earned, c.message] for c in cs]  # noqa: E731
-    return {"cases": as_list(cases.results), "hidden": as_list(hidden), "notes": defs.notes}
+    defs = notebook.define(notebook.read(job["notebook"]))
+    if job.get("question"):
+        results = exercise(job["exercise"]).question(job["question"]).grade(defs.namespace).results
+    else:
+        results = [run_hidden(test, defs.namespace) for test in job.get("hidden", [])]
+    return {"cases": [[c.name, c.points, c.earned, c.message] for c in results], "notes": defs.notes}
 
 
 def main(argv: list[str]) -> int:

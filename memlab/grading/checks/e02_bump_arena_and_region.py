@@ -11,7 +11,6 @@ from __future__ import annotations
 from ...allocators.bump import Bump
 from ...errors import OutOfMemory
 from ...os import OS
-from ...widgets import heap_player
 from ..questions import Cases, Exercise, Question
 
 
@@ -99,6 +98,8 @@ def check_free(fns: dict) -> Cases:
 
 def demo(bump_alloc, bump_free):
     """Three allocations with different alignments, a free of the last one, then a reset."""
+    from ...widgets import heap_player
+
     heap = ExerciseBump(alloc=bump_alloc, free=bump_free)
     with heap.record() as rec:
         heap.alloc(3, 1)

@@ -8,7 +8,6 @@ the tags back from simulated memory.
 
 from __future__ import annotations
 
-from ...widgets import heap_player
 from ..questions import Cases, Exercise, Question
 from .boundary_tags import MIN_BLOCK, WSIZE, ExerciseHeap, get, tags
 
@@ -76,6 +75,11 @@ def check_place(fns: dict) -> Cases:
         heap, hole = _hole_of_48(place)
         bp = heap.alloc(24)  # 32 of the 48 bytes; the rest is 16, the minimum block
         cases.expect(bp == hole, f"alloc(24) went to {bp:#x}, not the 48-byte hole at {hole:#x}")
+        cases.expect(
+            get(heap, bp - WSIZE)[0] != 48,
+            "alloc(24) took the whole 48-byte hole: a rest of 16 bytes is a valid block "
+            "(header, 8 bytes, footer), so split when the rest is at least 16, not more than 16",
+        )
         block(heap, bp, 32, True, "a 32-byte block placed in a 48-byte hole")
         block(heap, bp + 32, MIN_BLOCK, False, "a rest of 16 bytes is a valid block (header, 8 bytes, footer)")
     with cases.case("keeps a rest under 16 bytes inside the block", 1):
@@ -104,6 +108,8 @@ def check_place(fns: dict) -> Cases:
 
 def demo(find_fit, place):
     """First fit and splitting: three allocations, two frees, then requests that fit the holes."""
+    from ...widgets import heap_player
+
     heap = ExerciseHeap(find_fit=find_fit, place=place)
     with heap.record() as rec:
         p = [heap.alloc(n) for n in (40, 8, 64, 8)]

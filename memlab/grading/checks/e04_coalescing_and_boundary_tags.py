@@ -6,7 +6,6 @@ with its neighbours set up by memlab's own code, then reads the tags back from m
 
 from __future__ import annotations
 
-from ...widgets import heap_player
 from ..questions import Cases, Exercise, Question
 from .boundary_tags import WSIZE, ExerciseHeap, get, tags
 
@@ -73,6 +72,8 @@ def check_coalesce(fns: dict) -> Cases:
 
 def demo(coalesce):
     """All four cases in one film: free a (1), b (3), e (1), d (2), then c between two free blocks (4)."""
+    from ...widgets import heap_player
+
     heap = ExerciseHeap(coalesce=coalesce)
     p = {name: heap.alloc(16) for name in "abcdef"}
     with heap.record() as rec:

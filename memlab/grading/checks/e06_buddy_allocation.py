@@ -11,8 +11,6 @@ from __future__ import annotations
 from ...allocators.buddy import Buddy
 from ...errors import OutOfMemory
 from ...events import Note
-from ...viz.buddy import tree_view
-from ...widgets import Player
 from ..questions import Cases, Exercise, Question
 
 
@@ -130,6 +128,9 @@ def check_merge(fns: dict) -> Cases:
 
 def demo(split, merge):
     """Allocate 33, 100 and 16 bytes from a 1 KiB zone, then free them: splits, then merges."""
+    from ...viz.buddy import tree_view
+    from ...widgets import Player
+
     heap = ExerciseBuddy(split=split, merge=merge)
     with heap.record() as rec:
         p = [heap.alloc(n) for n in (33, 100, 16)]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from ...allocators.base import Allocator
 from ...allocators.pool import Pool
-from ...viz.pool import pool_svg
-from ...widgets import Player
 from ..questions import Cases, Exercise, Question
 
 
@@ -107,6 +105,9 @@ def check_push(fns: dict) -> Cases:
 
 def demo(pop, push):
     """Take four blocks, give two back, take one again: watch the links in the free blocks."""
+    from ...viz.pool import pool_svg
+    from ...widgets import Player
+
     pool = ExercisePool(pop=pop, push=push)
     with pool.record() as rec:
         p = [pool.alloc(24) for _ in range(4)]

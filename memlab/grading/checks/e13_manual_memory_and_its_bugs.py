@@ -9,7 +9,6 @@ is reported, and score each kind of bug separately.
 from __future__ import annotations
 
 from ...manual import ManualHeap
-from ...widgets import heap_player
 from ..questions import Cases, Exercise, Question
 
 WORDS = ("heap", "stack", "arena")
@@ -63,6 +62,8 @@ def check_program(fns: dict) -> Cases:
 
 def demo(word_lengths, words=WORDS):
     """The program's allocations and frees, as the DebugAllocator sees them (redzones included)."""
+    from ...widgets import heap_player
+
     heap = ManualHeap("freelist", debug=True, halt=False)
     with heap.allocator.record() as rec:
         word_lengths(heap, list(words))

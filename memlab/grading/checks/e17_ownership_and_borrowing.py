@@ -16,8 +16,6 @@ from ...reclaim.ownership import Ownership, RefCell, borrow, borrow_mut
 from ...reclaim.ownership_borrows import Loan
 from ...reclaim.ownership_errors import BorrowError, BorrowMutError, RustPanic
 from ...reclaim.ownership_eval import Guard, relabel
-from ...viz.timeline import ownership_view
-from ...widgets import Player
 from ..questions import Cases, Exercise, Question
 
 
@@ -154,6 +152,9 @@ def check_release(fns: dict) -> Cases:
 
 def demo(try_borrow, try_borrow_mut, release):
     """Two readers, one leaves, a writer tries its luck: the timeline of the program, with its panic."""
+    from ...viz.timeline import ownership_view
+    from ...widgets import Player
+
     own = ExerciseOwnership(try_borrow=try_borrow, try_borrow_mut=try_borrow_mut, release=release)
     with own.record() as rec:
         run(own, PROGRAMS["one reader leaving does not end the other's borrow"])

@@ -9,8 +9,10 @@ learner's, through the small :class:`Tracer` (roots, children, mark bits, object
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...reclaim.objects import Heap, Obj
-from ...reclaim.tracing import Marked, MarkSweep
+from ...reclaim.tracing import Marked, MarkSweep, Pause
 from ...reclaim.types import DEAD
 from ..questions import Cases, Exercise, Question
 from .graph_kit import alive, graph_player, listed, scope
@@ -79,9 +81,15 @@ class ExerciseMarkSweep(MarkSweep):
         if self.learner_sweep is None:
             return super()._sweep(garbage)
         self.phase("sweep", "your sweep: free what is unmarked, unmark the rest")
-        n = len(self.heap._at)
+        n, before = len(self.heap._at), self.tracer.freed
         self.learner_sweep(self.tracer)
+        self.freed_now = self.tracer.freed - before
         return n
+
+    def finished(self, pause: Pause, label: str) -> int:
+        if self.learner_sweep is not None:
+            pause = replace(pause, freed=self.freed_now)  # what the learner's sweep really freed
+        return super().finished(pause, label)
 
 
 def new_heap(**fns) -> tuple[Heap, object]:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ...reclaim.objects import Frame, Heap
-from ...viz.graph import graph_svg
-from ...widgets import Player
+
+if TYPE_CHECKING:
+    from ...widgets import Player
 
 
 def graph_player(recording, title: str) -> Player:
     """A :class:`Player` drawing each frame's object graph."""
+    from ...viz.graph import graph_svg
+    from ...widgets import Player
+
     return Player(recording, lambda f: graph_svg(f.snapshot, event=f.event), title=title)
 
 
