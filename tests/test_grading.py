@@ -311,6 +311,16 @@ def test_only_definitions_run_at_grading_time(tmp_path):
     assert "note: cell 5 has a syntax error" in result.tests[0].output
 
 
+def test_a_folder_grades_every_notebook_under_it(tmp_path):
+    for who in ("ada", "alan"):
+        (tmp_path / who / ".ipynb_checkpoints").mkdir(parents=True)
+        (tmp_path / who / "07.ipynb").write_bytes(solution("07").read_bytes())
+        (tmp_path / who / ".ipynb_checkpoints" / "07-checkpoint.ipynb").write_text("{}")
+    results = grade([tmp_path], limits=FAST, source_dir=None)
+    assert [Path(r.submission).relative_to(tmp_path).as_posix() for r in results] == ["ada/07.ipynb", "alan/07.ipynb"]
+    assert [r.score for r in results] == [5, 5]
+
+
 def test_what_is_not_a_graded_notebook_gets_one_zero_with_the_reason(tmp_path):
     junk, stranger = tmp_path / "junk.ipynb", tmp_path / "99_unknown.ipynb"
     junk.write_text("not json")

@@ -15,9 +15,9 @@ from .limits import Limits
 @command(
     "grade",
     help="grade exercise notebooks, each question in its own sandboxed process",
-    description="Grade each SUBMISSION (a notebook made from exercises/). Every question runs in its own "
-    "process with a time limit and an output cap; a crash, hang or flood scores that question 0 with the "
-    "reason. Hidden tests come from the exercises' source notebooks (--source).",
+    description="Grade each SUBMISSION (a notebook made from exercises/, or a folder of them). Every question "
+    "runs in its own process with a time limit and an output cap; a crash, hang or flood scores that question 0 "
+    "with the reason. Hidden tests come from the exercises' source notebooks (--source).",
 )
 def _grade(parser: argparse.ArgumentParser):
     parser.add_argument("submissions", nargs="+", metavar="SUBMISSION")

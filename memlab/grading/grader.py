@@ -72,6 +72,17 @@ def plan(path: str, source_dir: Path | None) -> tuple[Exercise, list[tuple[Quest
     return ex, jobs
 
 
+def expand(paths: Iterable[str | Path]) -> list[str]:
+    """The paths, with each folder replaced by the notebooks under it (sorted; checkpoints skipped)."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(str(n) for n in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in n.parts)
+        else:
+            out.append(str(p))
+    return out
+
+
 def grade(
     paths: Iterable[str | Path],
     *,
@@ -82,7 +93,7 @@ def grade(
     """Grade each submission; results in the order of ``paths``."""
     limits = limits or Limits()
     source = default_source() if source_dir == "default" else (Path(source_dir) if source_dir else None)
-    plans = [(str(p), plan(str(p), source)) for p in paths]
+    plans = [(p, plan(p, source)) for p in expand(paths)]
     work = [
         (i, q, job, hidden) for i, (_, pl) in enumerate(plans) if not isinstance(pl, str) for q, job, hidden in pl[1]
     ]
