@@ -5,7 +5,27 @@ the events and the errors are importable from here by their textbook names.
 """
 
 from .allocators import REGISTRY, Allocator, Block, HeapSnapshot, Stats, allocator, names, register
+from .allocators.arena import Arena
+from .allocators.buddy import Buddy
 from .allocators.bump import Bump
+from .allocators.freelist import FreeListHeap
+from .allocators.page import PageAllocator
+from .allocators.pool import Pool
+from .allocators.region import Regions
+from .allocators.slab import Slab
+from .allocators.slab_cache import SlabCache
+from .allocators.slab_magazine import MagazineCache
+from .allocators.stack import Stack, StackOverflow, StackUnderflow
+from .allocators.tcmalloc import TCMalloc
+from .compose import (  # importing compose also registers the wrapper allocators
+    ArrayList,
+    CustomAllocator,
+    FailingAllocator,
+    StackFallback,
+    TestingAllocator,
+    ThreadSafe,
+    check_all_allocation_failures,
+)
 from .errors import (
     BadAlignment,
     BadRequest,
@@ -21,13 +41,27 @@ from .errors import (
     UseAfterFree,
 )
 from .events import Cursor, Event, Frame, Recorder, Recording, record
+from .manual import DebugAllocator, ManualHeap
 from .memory import ALIGNMENT, WORD, Memory, align_down, align_up, is_power_of_two
+from .objectpool import ObjectPool
 from .os import OS, PAGE_SIZE
+from .reclaim import (
+    ARC,
+    BaconRajan,
+    Copying,
+    CPythonGC,
+    Heap,
+    MarkSweep,
+    Obj,
+    RefCounting,
+    WeakRef,
+)
+from .reclaim.ownership import Ownership
 
 __version__ = "0.1.0"
 
 # Subpackages load on first use, so ``import memlab`` stays quick and needs no widget library.
-_LAZY = ("compose", "contract", "demos", "grading", "manual", "reclaim", "traces", "viz", "widgets")
+_LAZY = ("contract", "demos", "grading", "traces", "viz", "widgets")
 
 
 def __getattr__(name: str):
@@ -47,39 +81,75 @@ def demo(topic: str, **kw):
 
 __all__ = [
     "ALIGNMENT",
+    "ARC",
     "OS",
     "PAGE_SIZE",
     "REGISTRY",
     "WORD",
     "Allocator",
+    "Arena",
+    "ArrayList",
+    "BaconRajan",
     "BadAlignment",
     "BadRequest",
     "BadSize",
     "Block",
+    "Buddy",
     "BufferOverflow",
     "Bump",
+    "CPythonGC",
+    "Copying",
     "Cursor",
+    "CustomAllocator",
+    "DebugAllocator",
     "DoubleFree",
     "Event",
+    "FailingAllocator",
     "Frame",
+    "FreeListHeap",
+    "Heap",
     "HeapCorruption",
     "HeapSnapshot",
     "InvalidFree",
-    "Memory",
+    "MagazineCache",
+    "ManualHeap",
+    "MarkSweep",
     "MemlabError",
+    "Memory",
+    "Obj",
+    "ObjectPool",
     "OutOfBounds",
     "OutOfMemory",
     "OutOfOrderFree",
+    "Ownership",
+    "PageAllocator",
+    "Pool",
     "Recorder",
     "Recording",
+    "RefCounting",
+    "Regions",
+    "Slab",
+    "SlabCache",
+    "Stack",
+    "StackFallback",
+    "StackOverflow",
+    "StackUnderflow",
     "Stats",
+    "TCMalloc",
+    "TestingAllocator",
+    "ThreadSafe",
     "UseAfterFree",
+    "WeakRef",
     "align_down",
     "align_up",
     "allocator",
+    "check_all_allocation_failures",
+    "compose",
     "demo",
     "is_power_of_two",
+    "manual",
     "names",
+    "reclaim",
     "record",
     "register",
 ]

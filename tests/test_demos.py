@@ -1,10 +1,16 @@
 """Lecture demos: one line per topic gives a large, scripted, captioned player."""
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 import memlab
 from memlab.demos import PROJECTOR, topics
 from memlab.widgets.player import Player
+
+GALLERY = Path(__file__).resolve().parent.parent / "notebooks" / "90_demo_gallery.ipynb"
 
 
 def test_there_is_a_demo_for_every_animated_topic():
@@ -26,6 +32,12 @@ def test_a_demo_is_projector_sized_and_says_every_step_in_words(topic):
         captions.add(player.caption)
     assert len(captions) == len(player.recording)
     assert "<svg" in player.static_html()
+
+
+def test_the_gallery_shows_every_demo_in_course_order():
+    cells = json.loads(GALLERY.read_text())["cells"]
+    shown = re.findall(r'memlab\.demo\("(\w+)"\)', "".join("".join(c["source"]) for c in cells))
+    assert shown == topics()
 
 
 def test_an_unknown_topic_names_the_ones_there_are():
