@@ -230,6 +230,20 @@ def test_the_refcount_cascade_needs_the_children_dropped(tmp_path):
     assert "b, c, d still allocated although nothing refers to them" in messages
 
 
+def test_an_arena_that_never_takes_a_new_chunk_is_told_so(tmp_path):
+    code = """def arena_alloc(arena, size, align):
+    buffer, capacity = arena.current()
+    if not capacity:
+        arena.new_chunk(size + align)
+        buffer, capacity = arena.current()
+    address = (buffer + arena.end_index + align - 1) & -align
+    arena.end_index = address - buffer + size
+    return address"""
+    earned, _, messages = scores(submission(tmp_path, "02", arena_alloc=code))["arena_alloc"]
+    assert earned == 1
+    assert "past the end of its chunk" in messages and "when a request does not fit, take a new chunk" in messages
+
+
 def test_marking_the_roots_only_frees_live_objects(tmp_path):
     code = "def mark(gc):\n    for obj in gc.roots():\n        gc.set_mark(obj, True)"
     earned, _, messages = scores(submission(tmp_path, "18", mark=code))["mark"]
