@@ -193,7 +193,7 @@ def demo(bump_alloc, bump_free):
 
 
 EXERCISE = Exercise(
-    "02_bump_arena_and_region",
+    "02_bump_arena_region",
     "Bump allocation",
     (
         Question("bump_alloc", "bumping with alignment", ("bump_alloc",), 4, check_alloc),

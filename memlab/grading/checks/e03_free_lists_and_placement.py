@@ -123,7 +123,7 @@ def demo(find_fit, place):
 
 
 EXERCISE = Exercise(
-    "03_free_lists_placement_splitting",
+    "03_free_lists_and_placement",
     "Free lists: placement and splitting",
     (
         Question("find_fit", "first fit over the implicit list", ("find_fit",), 5, check_find_fit),
