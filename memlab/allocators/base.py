@@ -341,6 +341,14 @@ class Allocator:
         return None
 
     # -- validation and bookkeeping --------------------------------------------------------
+    def _relay(self, fn, *args):
+        """Call into a child allocator, renumbering its errors with this allocator's step."""
+        try:
+            return fn(*args)
+        except MemlabError as e:
+            e.step = self.step
+            raise
+
     def _with_step(self, fn, *args):
         try:
             return fn(*args)

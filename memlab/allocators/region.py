@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import BadRequest, MemlabError
+from ..errors import BadRequest
 from ..events import Event
 from .arena import Arena, child_allocator
 from .base import ALLOCATED, Allocator, Block
@@ -140,21 +140,14 @@ class Regions(Allocator):
         return next((r.name for r in self.regions.values() if address in r.arena.live()), None)
 
     # -- the contract, by way of the arenas ------------------------------------------------------
-    def _call(self, fn, *args):
-        try:
-            return fn(*args)
-        except MemlabError as e:
-            e.step = self.step
-            raise
-
     def _alloc(self, size: int, align: int) -> int:
-        return self._call(self.regions[self.current].arena.alloc, size, align)
+        return self._relay(self.regions[self.current].arena.alloc, size, align)
 
     def _free(self, address: int, size: int) -> None:
-        self._call(self.regions[self.region_of(address)].arena.free, address)
+        self._relay(self.regions[self.region_of(address)].arena.free, address)
 
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
-        return self._call(self.regions[self.region_of(address)].arena.resize, address, new_size)
+        return self._relay(self.regions[self.region_of(address)].arena.resize, address, new_size)
 
     def layout(self) -> list[Block]:
         blocks = []

@@ -55,13 +55,13 @@ class StackFallback(Wrapper):
         try:
             return self.fixed.alloc(size, align)
         except OutOfMemory:
-            return self._call(self.inner.alloc, size, align)
+            return self._relay(self.inner.alloc, size, align)
 
     def _free(self, address: int, size: int) -> None:
-        self._call(self._owner(address).free, address)
+        self._relay(self._owner(address).free, address)
 
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
-        return self._call(self._owner(address).resize, address, new_size)
+        return self._relay(self._owner(address).resize, address, new_size)
 
     def layout(self) -> list[Block]:
         stack = [

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..allocators.base import Allocator, Block, Stats
 from ..allocators.registry import allocator as build_spec
-from ..errors import BadRequest, MemlabError
+from ..errors import BadRequest
 from ..events import Alloc, Event, Free, Move, Resize
 
 Child = str | Allocator | Callable[[], Allocator]
@@ -75,22 +75,14 @@ class Wrapper(Allocator):
             self._recorder(replace(event, step=self.step))
 
     # -- requests go to the child ---------------------------------------------------------------
-    def _call(self, fn: Callable, *args: Any) -> Any:
-        """Call into a child, renumbering its errors with this allocator's step."""
-        try:
-            return fn(*args)
-        except MemlabError as e:
-            e.step = self.step
-            raise
-
     def _alloc(self, size: int, align: int) -> int:
-        return self._call(self.inner.alloc, size, align)
+        return self._relay(self.inner.alloc, size, align)
 
     def _free(self, address: int, size: int) -> None:
-        self._call(self.inner.free, address)
+        self._relay(self.inner.free, address)
 
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
-        return self._call(self.inner.resize, address, new_size)
+        return self._relay(self.inner.resize, address, new_size)
 
     # -- views: the child's ---------------------------------------------------------------------
     def layout(self) -> list[Block]:

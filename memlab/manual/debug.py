@@ -180,7 +180,7 @@ class DebugAllocator(Wrapper):
     def _alloc(self, size: int, align: int) -> int:
         left = align_up(self.redzone, align)
         total = left + size + self.redzone
-        raw = self._call(self.inner.alloc, total, align)
+        raw = self._relay(self.inner.alloc, total, align)
         payload = raw + left
         self.memory.fill(raw, left, LEFT_REDZONE)
         self.memory.fill(payload, size, MALLOC_FILL)
@@ -238,7 +238,7 @@ class DebugAllocator(Wrapper):
 
     def _release(self, record: BlockRecord) -> None:
         self.quarantined_bytes -= record.total
-        self._call(self.inner.free, record.raw)
+        self._relay(self.inner.free, record.raw)
         self._spans.remove(record)
         del self._records[record.payload]
         record.state = RELEASED
@@ -257,7 +257,7 @@ class DebugAllocator(Wrapper):
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
         record = self._records[address]
         total = record.left + new_size + self.redzone
-        if not self._call(self.inner.resize, record.raw, total):
+        if not self._relay(self.inner.resize, record.raw, total):
             return False
         if new_size > old_size:
             self.memory.fill(record.end, new_size - old_size, MALLOC_FILL)
