@@ -27,6 +27,14 @@ def test_general_purpose_allocators_are_the_ones_that_take_any_size_in_any_order
     assert "pool" not in names, "a pool serves one block size"
 
 
+def test_wrappers_are_not_strategies_whatever_was_imported_first():
+    import memlab.compose  # noqa: F401 - registers stackfallback and threadsafe
+    from memlab.traces.replay import skipped
+
+    assert not {"stackfallback", "threadsafe"} & set(general_purpose())
+    assert skipped()["threadsafe"] == "wraps another allocator (memlab.compose): replay the allocator it wraps"
+
+
 def test_measurements_by_hand_on_a_small_trace():
     r = replay(SMALL, "freelist", progress=False)
     assert r.peak_live_bytes == 450, "live: 100, 300, 200, 400, 450, 50"

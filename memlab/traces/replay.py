@@ -73,10 +73,17 @@ class Result:
 
 
 # -- which allocators, built how ----------------------------------------------------------------
+def _wraps(name: str) -> bool:
+    """Is ``name`` a wrapper (:mod:`memlab.compose`) that adds a behaviour to another allocator?"""
+    factory = REGISTRY[name].factory
+    mro = getattr(factory, "__mro__", ())
+    return any(c.__name__ == "Wrapper" and c.__module__.endswith("compose.wrapper") for c in mro)
+
+
 def _fits(name: str) -> bool:
     """Can a fresh ``name`` allocator hold blocks of 1, 100 and 4000 bytes, freed in any order?"""
     entry = REGISTRY[name]
-    if entry.free_order != "any":
+    if entry.free_order != "any" or _wraps(name):
         return False
     try:
         heap = entry.factory(**_replay_options(name, {}, None))
@@ -89,7 +96,10 @@ def _fits(name: str) -> bool:
 
 
 def general_purpose() -> list[str]:
-    """Registered allocators that serve requests of any size in any order (fit for real traces)."""
+    """Registered strategies that serve requests of any size in any order (fit for real traces).
+
+    Wrappers (fallback, thread-safe, debug, ...) are left out: they replay the allocator they wrap.
+    """
     return [name for name in sorted(REGISTRY) if _fits(name)]
 
 
@@ -97,7 +107,9 @@ def skipped() -> dict[str, str]:
     """Registered allocators a real trace cannot go through, with the reason."""
     out = {}
     for name in sorted(REGISTRY):
-        if REGISTRY[name].free_order != "any":
+        if _wraps(name):
+            out[name] = "wraps another allocator (memlab.compose): replay the allocator it wraps"
+        elif REGISTRY[name].free_order != "any":
             out[name] = f"frees only in {REGISTRY[name].free_order} order; real programs free in any order"
         elif not _fits(name):
             out[name] = "serves fixed-size (or only small) blocks; a trace asks for many sizes"
