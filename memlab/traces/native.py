@@ -14,9 +14,11 @@ charged, so a small trace does not pay for Python's leftovers. Simplifications: 
 other threads and Python itself may malloc during the replay (a few KiB of noise), and nothing
 here can check glibc's heap (glibc checks itself and aborts on corruption).
 
-The replay runs on a thread of its own (see :mod:`memlab.traces.replay`): its tcache starts
-empty, so chunks Python left in the main thread's tcache (counted as in use) are not silently
-reused, and glibc usually gives the thread an arena of its own. Which arena it gets depends on
+The replay runs on a thread of its own (:func:`on_fresh_thread`): its tcache starts empty, so
+chunks Python left in the main thread's tcache (counted as in use) are not silently reused, and
+glibc usually gives the thread an arena of its own. A thread frees its tcache only as it exits,
+after Python's ``join`` has returned, so the next measurement waits until the thread is gone:
+otherwise those frees would land in the middle of it and shrink its footprint. Which arena it gets depends on
 what the process did before, so glibc's figures vary a little from run to run; the CLI, which
 starts a fresh process each time, gives the same figures every time.
 """
@@ -25,7 +27,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
+import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 from ..errors import BadRequest, OutOfMemory
@@ -164,3 +171,43 @@ def release(addresses) -> None:
     for address in addresses:
         if address:
             free(address)
+
+
+def on_fresh_thread(work: Callable[[], object], *, timeout: float = 2.0):
+    """Run ``work()`` on a new thread with the garbage collector paused; return its result.
+
+    Returns only once the thread has really exited (its ``/proc`` entry is gone, so glibc has
+    flushed its tcache), or after ``timeout`` seconds.
+    """
+    box: dict[str, object] = {}
+
+    def body() -> None:
+        box["tid"] = threading.get_native_id()
+        try:
+            box["result"] = work()
+        except BaseException as e:  # handed back to the caller below
+            box["error"] = e
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        thread = threading.Thread(target=body, name="memlab-glibc-replay")
+        thread.start()
+        thread.join()
+        _wait_gone(box.get("tid"), timeout)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def _wait_gone(tid: object, timeout: float) -> None:
+    """Wait until the OS thread ``tid`` of this process has exited (Linux's /proc/self/task)."""
+    if not isinstance(tid, int):
+        return
+    task = f"/proc/self/task/{tid}"
+    deadline = time.perf_counter() + timeout
+    while os.path.exists(task) and time.perf_counter() < deadline:
+        time.sleep(0.0005)

@@ -20,15 +20,13 @@ call (the measurements), once calling the C functions directly (the speed).
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..allocators.registry import REGISTRY, allocator, parse_spec
 from ..errors import BadRequest, HeapCorruption, MemlabError
-from .native import NativeHeap, direct, release
+from .native import NativeHeap, direct, on_fresh_thread, release
 from .progress import Progress
 from .rep import ALLOC, FREE, Trace
 
@@ -262,8 +260,8 @@ def replay(
         bar = Progress(len(trace), f"{trace.name} · {label or spec}", delay=0.0 if progress else 0.5)
     try:
         if isinstance(heap, NativeHeap):
-            _on_thread(lambda: release(_execute(trace, heap, check=check, progress=bar, out=result)))
-            elapsed = _on_thread(lambda: _time_native(trace))
+            on_fresh_thread(lambda: release(_execute(trace, heap, check=check, progress=bar, out=result)))
+            elapsed = on_fresh_thread(lambda: _time_native(trace))
         else:
             start = time.perf_counter()
             _execute(trace, heap, check=check, progress=bar, out=result)
@@ -273,34 +271,6 @@ def replay(
             bar.close()
     result.ops_per_second = len(trace) / elapsed if elapsed > 0 else 0.0
     return result
-
-
-def _on_thread(work: Callable[[], object]):
-    """Run ``work()`` on a fresh thread with the garbage collector paused; return its result.
-
-    A fresh thread has an empty glibc tcache, and a paused collector frees none of Python's
-    own blocks in the middle of a measurement.
-    """
-    box: dict[str, object] = {}
-
-    def body() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as e:  # handed back to the caller below
-            box["error"] = e
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        thread = threading.Thread(target=body, name="memlab-glibc-replay")
-        thread.start()
-        thread.join()
-    finally:
-        if was_enabled:
-            gc.enable()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
 
 
 def _time_native(trace: Trace) -> float:
