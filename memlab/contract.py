@@ -23,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .allocators.base import ALLOCATED, Allocator
-from .errors import BadAlignment, BadRequest, MemlabError, OutOfMemory
+from .errors import BadAlignment, BadRequest, MemlabError, OutOfMemory, short_traceback
 
 
 class ContractViolation(AssertionError):
     """The allocator broke the contract; the message says how and at which step."""
+
+    _render_traceback_ = short_traceback
 
 
 @dataclass

@@ -16,6 +16,14 @@ def _hex(address: int | None) -> str:
     return "?" if address is None else f"{address:#x}"
 
 
+def short_traceback(error: BaseException) -> list[str]:
+    """How a notebook shows a memlab error: its class and message, which name address, block and step.
+
+    The interpreter's frames inside memlab would only hide the message a learner needs.
+    """
+    return [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error}"]
+
+
 class MemlabError(Exception):
     """Base class: a message plus the address, block and step it concerns."""
 
@@ -32,6 +40,8 @@ class MemlabError(Exception):
         self.block = block
         self.step = step
         super().__init__(str(self))
+
+    _render_traceback_ = short_traceback  # IPython's hook for showing an exception
 
     def __str__(self) -> str:
         parts = [self.message]

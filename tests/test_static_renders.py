@@ -51,3 +51,25 @@ def test_the_check_can_fail():
     """The picture test really looks: a widget alone is rejected, a widget with an SVG accepted."""
     assert not static_picture({WIDGET: {"model_id": "x"}, "text/plain": "Player(...)"})
     assert static_picture({WIDGET: {"model_id": "x"}, "text/html": "<div><svg></svg></div>"})
+
+
+# absolute paths of a machine: installed packages, home and system folders, Windows drives
+PATH_LIKE = re.compile(r"site-packages|/(?:home|root|usr|opt|tmp|work|Users|private|var|srv|mnt)/[\w.-]+|\b[A-Z]:\\\\")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_outputs_name_no_file_of_the_machine_they_ran_on(path):
+    leaks = [
+        match.group(0)
+        for cell in code_cells(path)
+        for output in cell.get("outputs", [])
+        for match in [PATH_LIKE.search(json.dumps(output))]
+        if match
+    ]
+    assert not leaks, f"{path.name}: outputs show paths of the machine that ran them: {leaks[:3]}"
+
+
+def test_the_path_check_can_fail():
+    assert PATH_LIKE.search("File /usr/lib/python3/site-packages/memlab/os.py:12, in sbrk")
+    assert PATH_LIKE.search("\\u001b[1;32m/work/course/memlab/memory.py:92\\u001b[0m")
+    assert not PATH_LIKE.search("see notebooks/03_free_lists_and_placement.ipynb and memlab/os.py")
