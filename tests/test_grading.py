@@ -286,7 +286,12 @@ def test_an_endless_loop_costs_only_its_question(tmp_path):
     (result,) = grade([path], limits=Limits(seconds=2))
     by_name = {t.name: t for t in result.tests}
     looping = by_name["find_fit: first fit over the implicit list"]
-    assert (looping.score, looping.output) == (0, "stopped after 2 s: your code never finished (an endless loop?)")
+    # the wall clock or the CPU limit stops it first, depending on how busy the machine is
+    assert looping.score == 0
+    assert looping.output in (
+        "stopped after 2 s: your code never finished (an endless loop?)",
+        "stopped after 2 s of CPU time: your code never finished",
+    )
     assert by_name["place: placing and splitting"].score == 4
     assert by_name["place: hidden test 1"].score == 0  # it calls find_fit too
 
