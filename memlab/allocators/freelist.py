@@ -29,6 +29,7 @@ from ..events import Split
 from .base import Allocator
 from .freelist_check import check_heap, heap_layout
 from .freelist_coalesce import Coalescing
+from .freelist_fast import install
 from .freelist_fit import PLACEMENTS
 from .freelist_lists import make_lists
 from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, WSIZE, word_view
@@ -90,6 +91,8 @@ class FreeListHeap(Coalescing, Allocator):
         w[p + 2] = ALLOC  # the epilogue
         self.first_bp = self.prologue + 3 * WSIZE
         self._extend(chunk)
+        if kind != "implicit" and fit == "first" and not self.deferred:  # see freelist_fast
+            install(self, exact=7 if kind == "segregated" else 0)
 
     def __repr__(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options.items())
@@ -178,7 +181,7 @@ class FreeListHeap(Coalescing, Allocator):
 
     def free(self, address: int) -> None:
         """Free the block (the base class validates and records it), then coalesce if immediate."""
-        super().free(address)
+        Allocator.free(self, address)
         bp = self._just_freed
         if bp:
             self._just_freed = 0

@@ -1,0 +1,149 @@
+"""The free-list heap's hot path, written out: first fit over linked lists, place, coalesce.
+
+CS:APP's ``mm.c`` writes ``find_fit``, ``place`` and ``coalesce`` with macros (``GET``, ``PUT``,
+``HDRP``, ``NEXT_BLKP``) that the C compiler inlines, so its fast path costs a few loads and
+stores. Python pays for every call and attribute lookup instead, so :func:`install` builds, for
+one heap, an ``_alloc`` and a ``_free`` that do the same work in one function each, with the
+heap's constants bound in: they read and write the same words, in the same order, as
+
+* ``_alloc``: first fit over the lists (``LinkedLists.find``), then ``_place``;
+* ``_free`` then ``_coalesce`` (CS:APP's four cases).
+
+The heap installs them for explicit and segregated lists with first fit and immediate
+coalescing. Each hands over to the readable path when someone records (whose Split and
+Coalesce events need it) or when a request is one the readable path must refuse; the tests
+check that both paths leave the same bytes. Like ``mm.c``, nothing here validates: the base
+class already has.
+"""
+
+from __future__ import annotations
+
+from .freelist_lists import _TABLE_MAX
+from .freelist_tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK
+
+_LARGEST = MAX_BLOCK - DSIZE  # larger requests go the readable way, which refuses them
+
+
+def install(heap, exact: int) -> None:
+    """Give ``heap`` the fast ``_alloc`` and ``_free``; lists below class ``exact`` hold one size each."""
+    lists, w, insert = heap.lists, heap._w, heap._insert
+    base, table, heads, lifo = lists.head_base, lists._table, lists.heads, lists.order == "lifo"
+    readable_alloc, readable_free = type(heap)._alloc.__get__(heap), type(heap)._free.__get__(heap)
+    tripped = heap._tripped
+
+    def alloc(size: int, align: int) -> int:
+        """First fit from ``size``'s class up; unlink the block, split it, list the rest."""
+        if align > DSIZE or size > _LARGEST or heap.recorder is not None:
+            return readable_alloc(size, align)
+        asize = MIN_BLOCK if size <= DSIZE else (size + 15) & ~7
+        k = table[asize >> 3] if asize <= _TABLE_MAX else heads - 1
+        try:
+            bp = w[base + k]
+            if bp and k < exact:  # one size per list: the first block fits exactly, no split
+                lists.searches += 1
+                lists.examined += 1
+                succ = w[(bp >> 2) + 1]
+                w[base + k] = succ
+                if succ:
+                    w[succ >> 2] = 0
+                w[(bp >> 2) - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
+                return bp
+            examined = i = bsize = 0
+            while True:  # first fit: this list, then the next larger ones
+                while bp:
+                    examined += 1
+                    i = bp >> 2
+                    bsize = w[i - 1]  # listed blocks are free: the tag is the size
+                    if bsize >= asize:
+                        break
+                    bp = w[i + 1]
+                if bp:
+                    break
+                k += 1
+                if k == heads:
+                    break
+                bp = w[base + k]
+            lists.searches += 1
+            lists.examined += examined
+            if not bp:
+                bp = heap._grow_for(asize)
+                i = bp >> 2
+                bsize = w[i - 1]
+                k = table[bsize >> 3] if bsize <= _TABLE_MAX else heads - 1
+            pred, succ = w[i], w[i + 1]  # unlink, through the block's own links
+            if pred:
+                w[(pred >> 2) + 1] = succ
+            else:
+                w[base + k] = succ
+            if succ:
+                w[succ >> 2] = pred
+            rest = bsize - asize
+            if rest < MIN_BLOCK:  # too small to split: the whole block is allocated
+                w[i - 1] = w[((bp + bsize) >> 2) - 2] = bsize | ALLOC
+                return bp
+            w[i - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
+            rp = bp + asize
+            j = rp >> 2
+            w[j - 1] = w[((rp + rest) >> 2) - 2] = rest
+            if lifo:  # list the rest at the front of its list
+                head = base + (table[rest >> 3] if rest <= _TABLE_MAX else heads - 1)
+                succ = w[head]
+                w[j] = 0
+                w[j + 1] = succ
+                w[head] = rp
+                if succ:
+                    w[succ >> 2] = rp
+            else:
+                insert(rp, rest)
+        except (IndexError, ValueError) as e:
+            tripped(e, f"alloc({size})")
+        return bp
+
+    def free(bp: int, request: int) -> None:
+        """Clear the block's tags, merge it with free neighbours (four cases), list the result."""
+        if heap.recorder is not None:
+            return readable_free(bp, request)
+        try:
+            i = bp >> 2
+            size = w[i - 1] & ~7
+            j = (bp + size) >> 2  # the right neighbour's payload, as a word index
+            w[i - 1] = w[j - 2] = size
+            right = w[j - 1]  # the right neighbour's header
+            left = w[i - 2]  # the left neighbour's footer
+            total = size
+            if not right & ALLOC:  # cases 2 and 4: unlink the right neighbour
+                pred, succ = w[j], w[j + 1]
+                if pred:
+                    w[(pred >> 2) + 1] = succ
+                else:
+                    w[base + (table[right >> 3] if right <= _TABLE_MAX else heads - 1)] = succ
+                if succ:
+                    w[succ >> 2] = pred
+                total += right
+            if not left & ALLOC:  # cases 3 and 4: unlink the left neighbour
+                bp -= left
+                i = bp >> 2
+                pred, succ = w[i], w[i + 1]
+                if pred:
+                    w[(pred >> 2) + 1] = succ
+                else:
+                    w[base + (table[left >> 3] if left <= _TABLE_MAX else heads - 1)] = succ
+                if succ:
+                    w[succ >> 2] = pred
+                total += left
+            if total != size:
+                w[i - 1] = w[((bp + total) >> 2) - 2] = total
+            if lifo:  # list the block at the front of its list
+                head = base + (table[total >> 3] if total <= _TABLE_MAX else heads - 1)
+                succ = w[head]
+                w[i] = 0
+                w[i + 1] = succ
+                w[head] = bp
+                if succ:
+                    w[succ >> 2] = bp
+            else:
+                insert(bp, total)
+        except (IndexError, ValueError) as e:
+            tripped(e, f"free({bp:#x})")
+
+    heap._alloc, heap._free = alloc, free
