@@ -19,7 +19,7 @@ class already has.
 from __future__ import annotations
 
 from .freelist_lists import _TABLE_MAX
-from .freelist_tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK
+from .freelist_tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK, adjusted_size
 
 _LARGEST = MAX_BLOCK - DSIZE  # larger requests go the readable way, which refuses them
 
@@ -30,20 +30,31 @@ def install(heap, exact: int) -> None:
     base, table, heads, lifo = lists.head_base, lists._table, lists.heads, lists.order == "lifo"
     readable_alloc, readable_free = type(heap)._alloc.__get__(heap), type(heap)._free.__get__(heap)
     tripped = heap._tripped
+    # a request's block size and list, by request size: CS:APP's adjust-size arithmetic, done once
+    # list heads as word indices: the head of a free block's list, and of a request's list
+    head_of = [base + k for k in table]  # by block size >> 3, up to _TABLE_MAX
+    last, end, exact_end = base + heads - 1, base + heads, base + exact
+    blocks = [adjusted_size(n) for n in range(1, _TABLE_MAX - DSIZE + 1)]
+    by_request = [(0, 0), *((b, head_of[b >> 3]) for b in blocks)]
+    small = len(by_request) - 1
 
     def alloc(size: int, align: int) -> int:
         """First fit from ``size``'s class up; unlink the block, split it, list the rest."""
-        if align > DSIZE or size > _LARGEST or heap.recorder is not None:
+        if heap.recorder is not None or align > DSIZE:
             return readable_alloc(size, align)
-        asize = MIN_BLOCK if size <= DSIZE else (size + 15) & ~7
-        k = table[asize >> 3] if asize <= _TABLE_MAX else heads - 1
+        if size <= small:
+            asize, head = by_request[size]
+        elif size <= _LARGEST:
+            asize, head = (size + 15) & ~7, last
+        else:
+            return readable_alloc(size, align)
         try:
-            bp = w[base + k]
-            if bp and k < exact:  # one size per list: the first block fits exactly, no split
+            bp = w[head]
+            if bp and head < exact_end:  # one size per list: the first block fits exactly, no split
                 lists.searches += 1
                 lists.examined += 1
                 succ = w[(bp >> 2) + 1]
-                w[base + k] = succ
+                w[head] = succ
                 if succ:
                     w[succ >> 2] = 0
                 w[(bp >> 2) - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
@@ -59,22 +70,22 @@ def install(heap, exact: int) -> None:
                     bp = w[i + 1]
                 if bp:
                     break
-                k += 1
-                if k == heads:
+                head += 1
+                if head == end:
                     break
-                bp = w[base + k]
+                bp = w[head]
             lists.searches += 1
             lists.examined += examined
             if not bp:
                 bp = heap._grow_for(asize)
                 i = bp >> 2
                 bsize = w[i - 1]
-                k = table[bsize >> 3] if bsize <= _TABLE_MAX else heads - 1
+                head = head_of[bsize >> 3] if bsize <= _TABLE_MAX else last
             pred, succ = w[i], w[i + 1]  # unlink, through the block's own links
             if pred:
                 w[(pred >> 2) + 1] = succ
             else:
-                w[base + k] = succ
+                w[head] = succ
             if succ:
                 w[succ >> 2] = pred
             rest = bsize - asize
@@ -86,7 +97,7 @@ def install(heap, exact: int) -> None:
             j = rp >> 2
             w[j - 1] = w[((rp + rest) >> 2) - 2] = rest
             if lifo:  # list the rest at the front of its list
-                head = base + (table[rest >> 3] if rest <= _TABLE_MAX else heads - 1)
+                head = head_of[rest >> 3] if rest <= _TABLE_MAX else last
                 succ = w[head]
                 w[j] = 0
                 w[j + 1] = succ
@@ -116,7 +127,7 @@ def install(heap, exact: int) -> None:
                 if pred:
                     w[(pred >> 2) + 1] = succ
                 else:
-                    w[base + (table[right >> 3] if right <= _TABLE_MAX else heads - 1)] = succ
+                    w[head_of[right >> 3] if right <= _TABLE_MAX else last] = succ
                 if succ:
                     w[succ >> 2] = pred
                 total += right
@@ -127,14 +138,14 @@ def install(heap, exact: int) -> None:
                 if pred:
                     w[(pred >> 2) + 1] = succ
                 else:
-                    w[base + (table[left >> 3] if left <= _TABLE_MAX else heads - 1)] = succ
+                    w[head_of[left >> 3] if left <= _TABLE_MAX else last] = succ
                 if succ:
                     w[succ >> 2] = pred
                 total += left
             if total != size:
                 w[i - 1] = w[((bp + total) >> 2) - 2] = total
             if lifo:  # list the block at the front of its list
-                head = base + (table[total >> 3] if total <= _TABLE_MAX else heads - 1)
+                head = head_of[total >> 3] if total <= _TABLE_MAX else last
                 succ = w[head]
                 w[i] = 0
                 w[i + 1] = succ
