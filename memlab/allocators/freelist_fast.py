@@ -4,7 +4,7 @@ CS:APP's ``mm.c`` writes ``find_fit``, ``place`` and ``coalesce`` with macros (`
 ``HDRP``, ``NEXT_BLKP``) that the C compiler inlines, so its fast path costs a few loads and
 stores. Python pays for every call and attribute lookup instead, so :func:`install` builds, for
 one heap, an ``_alloc`` and a ``_free`` that do the same work in one function each, with the
-heap's constants bound in: they read and write the same words, in the same order, as
+heap's constants bound in: they leave the same words in memory as
 
 * ``_alloc``: first fit over the lists (``LinkedLists.find``), then ``_place``;
 * ``_free`` then ``_coalesce`` (CS:APP's four cases).
@@ -30,10 +30,10 @@ def install(heap, exact: int) -> None:
     base, table, heads, lifo = lists.head_base, lists._table, lists.heads, lists.order == "lifo"
     readable_alloc, readable_free = type(heap)._alloc.__get__(heap), type(heap)._free.__get__(heap)
     tripped = heap._tripped
-    # a request's block size and list, by request size: CS:APP's adjust-size arithmetic, done once
     # list heads as word indices: the head of a free block's list, and of a request's list
     head_of = [base + k for k in table]  # by block size >> 3, up to _TABLE_MAX
     last, end, exact_end = base + heads - 1, base + heads, base + exact
+    # a request's block size and list head, by request size: CS:APP's size arithmetic, done once
     blocks = [adjusted_size(n) for n in range(1, _TABLE_MAX - DSIZE + 1)]
     by_request = [(0, 0), *((b, head_of[b >> 3]) for b in blocks)]
     small = len(by_request) - 1
