@@ -71,5 +71,5 @@ def test_outputs_name_no_file_of_the_machine_they_ran_on(path):
 
 def test_the_path_check_can_fail():
     assert PATH_LIKE.search("File /usr/lib/python3/site-packages/memlab/os.py:12, in sbrk")
-    assert PATH_LIKE.search("\\u001b[1;32m/work/course/memlab/memory.py:92\\u001b[0m")
+    assert PATH_LIKE.search("\\u001b[1;32m/srv/course/memlab/memory.py:92\\u001b[0m")
     assert not PATH_LIKE.search("see notebooks/03_free_lists_and_placement.ipynb and memlab/os.py")
