@@ -12,7 +12,17 @@ Everything the allocator knows lives in the simulated bytes, so a hexdump shows 
   to the footer) or later (``"deferred"``: when a search fails, before the heap grows);
 * the heap grows with ``sbrk`` by ``max(need, chunk)`` (CS:APP's CHUNKSIZE, 4 KiB);
 * ``realloc``/``resize`` work in place when shrinking or when the next block is free and large
-  enough; otherwise the base class moves the payload.
+  enough (:mod:`.freelist_realloc`); otherwise the base class moves the payload.
+
+Two refinements beyond ``mm.c``, off by default, raise utilization (malloclab's measure):
+
+* ``grow="top-up"``: when the heap's last block is free, ``sbrk`` only what it lacks (at least
+  ``chunk``), as glibc and dlmalloc grow their *top* chunk; ``realloc`` of the heap's last block
+  grows it in place the same way;
+* ``place="by-size"``: a request of ``LARGE`` bytes or more takes the *high* end of the free
+  block it splits, a small one the low end, so small and large blocks gather apart and freeing
+  the large ones leaves holes that merge (the usual answer to malloclab's ``binary`` traces;
+  Wilson et al. 1995 discuss such size-segregated placement).
 
 Free blocks are found by :mod:`.freelist_lists` (implicit, explicit or segregated lists) with a
 placement policy from :mod:`.freelist_fit` (first, next, best, worst). Simplifications: 4-byte
@@ -32,12 +42,17 @@ from .freelist_coalesce import Coalescing
 from .freelist_fast import install
 from .freelist_fit import PLACEMENTS
 from .freelist_lists import make_lists
+from .freelist_realloc import InPlaceRealloc
 from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, WSIZE, word_view
 from .registry import register
 
 LISTS = ("implicit", "explicit", "segregated")
 ORDERS = ("lifo", "address")
 COALESCING = ("immediate", "deferred")
+PLACES = ("front", "by-size")
+GROWTH = ("chunk", "top-up")
+LARGE = 128
+"""With ``place="by-size"``, blocks of this many bytes or more are carved from a free block's high end."""
 
 
 def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
@@ -47,7 +62,7 @@ def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 @register("freelist", test_options={"limit": 48 << 10, "chunk": 1024}, max_request=512, aligns=(None,))
-class FreeListHeap(Coalescing, Allocator):
+class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
     """Free-list heap with boundary tags (CS:APP mm.c): implicit, explicit or segregated lists."""
 
     name = "freelist"
@@ -60,6 +75,8 @@ class FreeListHeap(Coalescing, Allocator):
         order: str | None = None,
         coalesce: str = "immediate",
         chunk: int = CHUNKSIZE,
+        place: str = "front",
+        grow: str = "chunk",
         **kw,
     ) -> None:
         kind = _choose("list", list, LISTS)
@@ -68,12 +85,16 @@ class FreeListHeap(Coalescing, Allocator):
             raise BadRequest(f"freelist order={order!r}: an implicit list is always in address order")
         order = _choose("order", order or ("address" if kind == "implicit" else "lifo"), ORDERS)
         self.deferred = _choose("coalesce", coalesce, COALESCING) == "deferred"
+        self.by_size = _choose("place", place, PLACES) == "by-size"
+        self.top_up = _choose("grow", grow, GROWTH) == "top-up"
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
             raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
         super().__init__(**kw)
         if self.os.limit > 1 << 32:
             raise BadRequest("4-byte tags and links reach 4 GiB at most: use a smaller limit")
         self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
+        if self.by_size or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
+            self.options.update(place=place, grow=grow)
         self.chunk = chunk
         self._w = word_view(self.memory)
         self.lists = make_lists(self, kind, fit, order)
@@ -91,7 +112,7 @@ class FreeListHeap(Coalescing, Allocator):
         w[p + 2] = ALLOC  # the epilogue
         self.first_bp = self.prologue + 3 * WSIZE
         self._extend(chunk)
-        if kind != "implicit" and fit == "first" and not self.deferred:  # see freelist_fast
+        if kind != "implicit" and fit == "first" and not (self.deferred or self.by_size):
             install(self, exact=7 if kind == "segregated" else 0)
 
     def __repr__(self) -> str:
@@ -122,12 +143,9 @@ class FreeListHeap(Coalescing, Allocator):
             if not bp:
                 bp = self._grow_for(asize)
                 bsize = self._w[(bp >> 2) - 1]
-            if self.recorder is not None:
-                self._request = (bp, size)
-            self._place(bp, bsize, asize)
+            return self._place(bp, bsize, asize, size)
         except (IndexError, ValueError) as e:
             self._tripped(e, f"alloc({size})")
-        return bp
 
     def _tripped(self, e: Exception, what: str) -> NoReturn:
         """A tag pointed outside memory or held nonsense: report corruption, as malloc would abort."""
@@ -136,24 +154,54 @@ class FreeListHeap(Coalescing, Allocator):
         raise HeapCorruption(f"{what} read a corrupt boundary tag ({e}); check() names it") from None
 
     def _grow_for(self, asize: int) -> int:
-        """No block fits: coalesce first if deferred and that helps, else grow by max(need, chunk)."""
+        """No block fits: coalesce first if deferred and that helps, else grow by max(need, chunk).
+
+        With ``grow="top-up"`` the need is what a free last block lacks, not the whole request.
+        """
+        need = asize - self._free_top() if self.top_up else asize
         if self.deferred:
             if self._largest_run() >= asize:
                 self.coalesce_all()
                 return self._find(asize)[0]
-            self._extend(max(asize, self.chunk))  # raises before any change if the OS says no
+            self._extend(max(need, self.chunk))  # raises before any change if the OS says no
             self.coalesce_all()
             return self._find(asize)[0]
-        return self._extend(max(asize, self.chunk))
+        return self._extend(max(need, self.chunk))
 
-    def _place(self, bp: int, bsize: int, asize: int) -> None:
-        """CS:APP's place: allocate ``asize`` bytes at the front of free block ``bp``."""
+    def _free_top(self) -> int:
+        """Bytes of free blocks that end the heap (more than one only while coalescing is deferred)."""
+        w, end, total = self._w, self.os.brk_address - WSIZE, 0  # ``end``: the epilogue header
+        while not (tag := w[(end >> 2) - 1]) & ALLOC:  # the footer just below ``end``
+            total += tag
+            end -= tag
+        return total
+
+    def _place(self, bp: int, bsize: int, asize: int, request: int) -> int:
+        """CS:APP's place: allocate ``asize`` bytes of free block ``bp``; return the payload.
+
+        The block is carved from the front, or, with ``place="by-size"`` and a large request,
+        from the back, leaving the free rest where it was.
+        """
         self._remove(bp, bsize)
-        rest = self._carve(bp, bsize, asize)
-        if rest:
-            self._insert(rest, bsize - asize)
-            if self.recorder is not None:
-                self._emit(Split(self.step, bp - WSIZE, bsize, asize, bsize - asize))
+        rest = bsize - asize
+        if self.by_size and asize >= LARGE and rest >= MIN_BLOCK:
+            w, at = self._w, bp + rest
+            w[(bp >> 2) - 1] = w[((bp + rest) >> 2) - 2] = rest
+            w[(at >> 2) - 1] = w[((at + asize) >> 2) - 2] = asize | ALLOC
+            self._insert(bp, rest)
+            parts = (rest, asize)
+        else:
+            at = bp
+            if self._carve(bp, bsize, asize):
+                self._insert(bp + asize, rest)
+            else:
+                rest = 0
+            parts = (asize, rest)
+        if self.recorder is not None:
+            self._request = (at, request)
+            if rest:
+                self._emit(Split(self.step, bp - WSIZE, bsize, *parts))
+        return at
 
     def _carve(self, bp: int, bsize: int, asize: int) -> int:
         """Tag ``asize`` bytes at ``bp`` allocated; a rest of 16+ bytes becomes a free block (returned)."""
@@ -189,33 +237,6 @@ class FreeListHeap(Coalescing, Allocator):
                 self._coalesce(bp)
             except (IndexError, ValueError) as e:
                 self._tripped(e, f"free({address:#x})")
-
-    # -- realloc in place ------------------------------------------------------------------------
-    def _resize(self, address: int, old_size: int, new_size: int) -> bool:
-        try:
-            return self._resize_here(address, new_size)
-        except (IndexError, ValueError) as e:
-            self._tripped(e, f"resize({address:#x}, {new_size})")
-
-    def _resize_here(self, address: int, new_size: int) -> bool:
-        """Shrink in place, or grow into a free right neighbour that is large enough."""
-        w = self._w
-        bsize = w[(address >> 2) - 1] & ~7
-        asize = MIN_BLOCK if new_size <= DSIZE else (new_size + 15) & ~7
-        grow = asize > bsize
-        if grow:
-            right = w[((address + bsize) >> 2) - 1]
-            if right & ALLOC or bsize + right < asize:
-                return False  # the next block is allocated (or the epilogue) or too small
-            self._remove(address + bsize, right)
-            bsize += right
-            self.lists.merged(address, bsize)
-        rest = self._carve(address, bsize, asize)
-        if rest and (grow or self.deferred):
-            self._insert(rest, bsize - asize)  # growing: what follows the rest is allocated already
-        elif rest:
-            self._coalesce(rest)  # shrinking: the rest may merge with a free right neighbour
-        return True
 
     # -- looking at it ---------------------------------------------------------------------------
     def layout(self):

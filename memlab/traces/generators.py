@@ -11,7 +11,8 @@ objects born together tend to die together:
 Beside them, the kinds of test trace malloclab uses: **random** (uniform sizes, random frees,
 the model Wilson warns against), **binary** (small and large blocks interleaved, the large ones
 freed, then bigger ones asked for — holes too small to reuse), **coalescing** (neighbours freed
-and their combined size asked for) and **realloc** (growing buffers between small objects).
+and their combined size asked for) and **realloc** (a growing buffer with a small object just
+past it, as in malloclab's ``realloc-bal``).
 
 Every generator takes ``ops`` (about how many operations) and ``seed``, returns a balanced
 :class:`~memlab.traces.Trace` (everything is freed at the end) and is deterministic.
@@ -166,19 +167,25 @@ def coalescing(ops: int = 10_000, seed: int = 0, *, size: int = 4000) -> Trace:
     return b.trace(f"coalescing-{seed}")
 
 
-def realloc_trace(ops: int = 10_000, seed: int = 0, *, step: int = 64) -> Trace:
-    """Two buffers grow by ``step`` bytes at a time (realloc) while small objects come and go."""
+def realloc_trace(ops: int = 10_000, seed: int = 0, *, step: int = 64, buffers: int = 1) -> Trace:
+    """A buffer grows by ``step`` bytes at a time (realloc) while a small object comes and goes.
+
+    As in malloclab's ``realloc-bal`` trace: each round reallocs the buffer a little larger,
+    allocates a small block and frees the previous one, so a small block always sits just past
+    wherever the buffer ended. ``buffers=2`` grows two buffers in turns instead, a harder case
+    that no allocator here serves well (whichever buffer is not last in the heap must move).
+    """
     b = _Builder(ops, seed)
-    buffers = [b.alloc(step), b.alloc(step)]
-    small: list[int] = []
-    while b.room():
-        which = b.rng.choice(buffers)
+    grown = [b.alloc(step) for _ in range(buffers)]
+    small: int | None = None
+    while b.room(2):
+        which = grown[b.rng.randrange(buffers)]
         b.realloc(which, b.live[which] + step)
-        if b.room():
-            small.append(b.alloc(b.size(_FAVOURITE[:6])))
-        if len(small) > 16 and b.room():
-            b.free(small.pop(0))
-    return b.trace(f"realloc-{seed}")
+        latest = b.alloc(b.size(_FAVOURITE[:6]))
+        if small is not None:
+            b.free(small)
+        small = latest
+    return b.trace(f"realloc-{seed}" if buffers == 1 else f"realloc{buffers}x-{seed}")
 
 
 GENERATORS: dict[str, Callable[..., Trace]] = {
