@@ -100,6 +100,29 @@ def test_a_cycle_left_behind_by_reference_counting_is_marked_leaked():
     assert "leaked: no variable reaches it" in shown
 
 
+def test_a_reference_to_itself_in_the_last_column_stays_inside_the_picture():
+    heap, t = arc_heap()
+    with heap.scope("main") as s:
+        s.a = heap.new(t, name="a")
+        s.a.next = heap.new(t, name="b")
+        s.a.next.next = heap.new(t, name="c")  # the third column: the last that fits in 760 pixels
+        c = s.a.next.next
+        c.next, c.prev = c, c
+        svg = graph_svg(heap.snapshot())
+    root = ET.fromstring(svg)
+    _, _, view_w, view_h = map(float, root.get("viewBox").split())
+    box_x, box_w = node_x(svg, "c"), 166
+    assert box_x + box_w > view_w - 10, "c's box reaches the right edge of the picture"
+    drawn = edges(svg)
+    for title in ("c.next → c: strong", "c.prev → c: weak"):
+        xy = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", drawn[title]["d"])]
+        xs, ys = xy[0::2], xy[1::2]
+        assert all(0 <= x <= view_w for x in xs) and all(0 <= y <= view_h for y in ys), (title, xy)
+        assert all(box_x <= x <= box_x + box_w for x in xs), "the loop stays above its own box"
+    starts = {drawn[title]["d"].split("C")[0] for title in ("c.next → c: strong", "c.prev → c: weak")}
+    assert len(starts) == 2, "two references to itself are drawn side by side, not on top of each other"
+
+
 def test_a_collector_calls_them_unreachable_and_colours_show_as_words_and_patterns():
     snap = GraphSnapshot(
         "bacon-rajan",

@@ -27,6 +27,7 @@ Box = tuple[float, float, float, float]  # x, y, width, height
 BOX_W, BOX_H, LINE = 166, 52, 15
 ROW_GAP, COL_GAP, BAND_GAP = 22, 46, 36
 VAR_W, VAR_H = 112, 20
+LOOP_INSET, LOOP_W, LOOP_STEP, LOOP_RISE = 12, 30, 54, 22  # self-references: x from the right edge, rise
 LEFT, TOP = 8, 30
 COUNTING = ("refcount", "arc", "manual")  # schemes under which an unreachable object stays forever
 
@@ -154,9 +155,10 @@ def _route(s: Box, t: Box, sy: float, ty: float, loop: bool, lower_band: bool, k
     """A cubic from box ``s`` (x, y, w, h) to box ``t``: forward, down to a later band, or back below."""
     sx0, sy0, sw, sh = s
     tx0, ty0, tw, th = t
-    if loop:  # a reference from an object to itself
-        x, y = sx0 + sw, sy0 + 10
-        return (x, y, x + 34, y - 30, sx0 + sw - 10, sy0 - 34, sx0 + sw - 18, sy0), 0.5
+    if loop:  # to itself: a hoop over the top edge, inside the box's own width (so never off the page)
+        x0 = sx0 + sw - LOOP_INSET - LOOP_STEP * k
+        x1, y = max(sx0 + 6, x0 - LOOP_W), sy0 - LOOP_RISE
+        return (x0, sy0, x0 + 6, y, x1 - 6, y, x1, sy0), 0.5
     if tx0 > sx0 + sw + 8:  # forward: right side to left side
         x0, x1 = sx0 + sw, tx0
         bend = max(24.0, (x1 - x0) / 2)
@@ -378,7 +380,7 @@ def _references(
         p, at = _route(box, boxes[t], src_y[i], dst_y[i], s == t, lower, k)
         shown = label if kind in ("strong", "temporary") or not label else f"{label} ({kind})"
         title = f"{names.get(s, s)}{'.' + label if label else ''} → {names[t]}: {kind}"
-        arrows.append(_arrow(p, kind, shown, min(0.85, at + 0.12 * k), title))
+        arrows.append(_arrow(p, kind, shown, at if s == t else min(0.85, at + 0.12 * k), title))
         lowest = max(lowest, 0.75 * max(p[1::2]) + 0.25 * min(p[1::2]))  # a cubic stays inside its hull
     return arrows, lowest
 
