@@ -156,8 +156,8 @@ def _route(s: Box, t: Box, sy: float, ty: float, loop: bool, lower_band: bool, k
     sx0, sy0, sw, sh = s
     tx0, ty0, tw, th = t
     if loop:  # to itself: a hoop over the top edge, inside the box's own width (so never off the page)
-        x0 = sx0 + sw - LOOP_INSET - LOOP_STEP * k
-        x1, y = max(sx0 + 6, x0 - LOOP_W), sy0 - LOOP_RISE
+        x0 = sx0 + sw - LOOP_INSET - LOOP_STEP * (k % 3)  # three side by side fit on a box
+        x1, y = x0 - LOOP_W, sy0 - LOOP_RISE
         return (x0, sy0, x0 + 6, y, x1 - 6, y, x1, sy0), 0.5
     if tx0 > sx0 + sw + 8:  # forward: right side to left side
         x0, x1 = sx0 + sw, tx0
