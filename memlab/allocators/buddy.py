@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from ..errors import BadAlignment, BadRequest, OutOfMemory, TooLarge
 from ..events import Event, Grow, Split
 from ..memory import align_up
-from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot
+from .base import Allocator
+from .buddy_inspect import BuddyInspection, BuddySnapshot
+from .fragmentation import Fragmentation, fragmentation_at_peak, internal_fragmentation
 from .registry import register
 
 
@@ -50,65 +52,6 @@ class Merge(Event):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class BuddySnapshot(HeapSnapshot):
-    """A heap snapshot plus what the buddy views need: the orders and the free-list lengths."""
-
-    min_order: int = 0
-    max_order: int = 0
-    free_area: tuple[int, ...] = ()  # free blocks per order, min_order first
-
-
-@dataclass(frozen=True, slots=True)
-class Fragmentation:
-    """Internal fragmentation of the live blocks: bytes requested vs bytes of the blocks."""
-
-    requested: int
-    block_bytes: int
-
-    @property
-    def wasted(self) -> int:
-        return self.block_bytes - self.requested
-
-    @property
-    def ratio(self) -> float:
-        """Share of the live blocks' bytes that nobody asked for."""
-        return self.wasted / self.block_bytes if self.block_bytes else 0.0
-
-
-def internal_fragmentation(heap: Allocator | HeapSnapshot) -> Fragmentation:
-    """Requested bytes vs block bytes over the allocated blocks of any allocator's layout.
-
-    A block's bytes include its header, footer and padding: CS:APP counts all of them as
-    internal fragmentation.
-    """
-    blocks = heap.blocks if isinstance(heap, HeapSnapshot) else heap.layout()
-    used = [b for b in blocks if b.state == ALLOCATED]
-    return Fragmentation(sum(b.requested for b in used), sum(b.size for b in used))
-
-
-def fragmentation_at_peak(heap: Allocator, ops) -> Fragmentation:
-    """Run ``ops`` (a trace's ``(kind, id, size)`` tuples: ``a``, ``f``, ``r``) on ``heap`` and
-    return the internal fragmentation at the moment live bytes peaked (Johnstone & Wilson's moment)."""
-    blocks: dict[int, tuple[int, int]] = {}
-    live, peak, worst = 0, -1, Fragmentation(0, 0)
-    for kind, ident, size in ops:
-        if kind == "a":
-            blocks[ident] = (heap.alloc(size), size)
-            live += size
-        elif kind == "f":
-            address, old = blocks.pop(ident)
-            heap.free(address)
-            live -= old
-        else:
-            address, old = blocks[ident]
-            blocks[ident] = (heap.realloc(address, size), size)
-            live += size - old
-        if live > peak:
-            peak, worst = live, internal_fragmentation(heap)
-    return worst
-
-
 def order_for(size: int, min_order: int = 0) -> int:
     """The smallest order k with 2**k >= size (and k >= min_order)."""
     return max(min_order, (size - 1).bit_length())
@@ -120,7 +63,7 @@ def order_for(size: int, min_order: int = 0) -> int:
     max_request=1024,
     aligns=(None, 16, 64, 256),
 )
-class Buddy(Allocator):
+class Buddy(BuddyInspection, Allocator):
     """Binary buddy allocator (Knuth §2.5; Linux's free_area[order])."""
 
     name = "buddy"
@@ -252,68 +195,18 @@ class Buddy(Allocator):
                 self._emit(Split(self.step, address, 2 << k, 1 << k, 1 << k))
         return True
 
-    # -- what the views and tests see ----------------------------------------------------------
+    # -- the buddy of a block ------------------------------------------------------------------
     def buddy_of(self, address: int, order: int) -> int:
         """The address of the buddy of the order-``order`` block at ``address``."""
         return self.start + ((address - self.start) ^ (1 << order))
 
-    def free_counts(self) -> list[int]:
-        """Free blocks per order, ``min_order`` first: the numbers /proc/buddyinfo prints."""
-        return [len(f) for f in self.free_area[self.min_order :]]
 
-    def layout(self) -> list[Block]:
-        live = self._live
-        blocks = [
-            Block(a, 1 << k, ALLOCATED, f"order {k}", requested=live.get(a, (0,))[0]) for a, k in self.order_of.items()
-        ]
-        for k, free in enumerate(self.free_area):
-            blocks.extend(Block(a, 1 << k, FREE, f"order {k}") for a in free)
-        blocks.sort(key=lambda b: b.address)
-        return blocks
-
-    def extent(self) -> tuple[int, int]:
-        return self.start, self.start + self.zone_blocks * self.top
-
-    def snapshot(self) -> BuddySnapshot:
-        base = super().snapshot()
-        return BuddySnapshot(
-            base.blocks,
-            base.start,
-            base.end,
-            base.stats,
-            base.data,
-            self.min_order,
-            self.max_order,
-            tuple(self.free_counts()),
-        )
-
-    def internal_fragmentation(self) -> Fragmentation:
-        """Requested bytes vs block bytes over the live blocks."""
-        return internal_fragmentation(self)
-
-    def reclaimed(self) -> bool:
-        return not self.order_of and len(self.free_area[self.max_order]) == self.zone_blocks
-
-    def _check(self) -> None:
-        start, end = self.extent()
-        seen: dict[int, int] = {}
-        for k, free in enumerate(self.free_area):
-            for a in free:
-                where = f"free block {a:#x} of order {k}"
-                if k < self.min_order:
-                    self._corrupt(f"{where} is below min_order {self.min_order}", a)
-                if (a - start) % (1 << k) or not start <= a < end:
-                    self._corrupt(f"{where} is not at a multiple of {1 << k} inside the zone", a)
-                if a in seen or a in self.order_of:
-                    self._corrupt(f"{where} is also listed as order {seen.get(a, self.order_of.get(a))}", a)
-                seen[a] = k
-                if k < self.max_order and self.buddy_of(a, k) in free:
-                    self._corrupt(f"{where} and its buddy {self.buddy_of(a, k):#x} are both free but not merged", a)
-        for a, k in self.order_of.items():
-            if a not in self._live:
-                self._corrupt(f"block {a:#x} of order {k} is in the side table but not live", a)
-            if self._live[a][0] > 1 << k:
-                self._corrupt(f"block {a:#x} of order {k} is smaller than its {self._live[a][0]}-byte payload", a)
-        total = sum(1 << k for k in seen.values()) + sum(1 << k for k in self.order_of.values())
-        if total != end - start:
-            self._corrupt(f"blocks cover {total} bytes but the zone has {end - start}")
+__all__ = [
+    "Buddy",
+    "BuddySnapshot",
+    "Fragmentation",
+    "Merge",
+    "fragmentation_at_peak",
+    "internal_fragmentation",
+    "order_for",
+]
