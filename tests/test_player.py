@@ -75,6 +75,15 @@ def test_heap_map_draws_headers_footers_and_a_legend():
     assert 'aria-label="heap map of 3 blocks, 96 bytes"' in svg
 
 
+def test_heap_map_legend_calls_dead_bytes_unusable_and_the_tooltip_says_why():
+    heap = memlab.allocator("page")
+    heap.alloc(40)
+    svg = heap_svg(heap.snapshot(), width=400)
+    assert ">unusable<" in svg
+    assert "rest of the last page, mapped but unused" in svg  # the tail is never freed, so not "until reset"
+    assert "until reset" not in svg
+
+
 def test_hexdump_marks_the_bytes_a_step_changed():
     heap = memlab.allocator("bump", size=32)
     with heap.record() as rec:

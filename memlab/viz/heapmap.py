@@ -99,7 +99,8 @@ def heap_svg(
     if show_legend:
         items = [(FILL["allocated"], "allocated"), (FILL["free"], "free"), (FILL["metadata"], "metadata")]
         if any(b.state == "dead" for b in blocks):
-            items.append((FILL["dead"], "dead (until reset)"))
+            # padding, page tails, slack, leaked or quarantined bytes: each block's tooltip says which
+            items.append((FILL["dead"], "unusable"))
         body.append(legend(items, 12, height + 6))
         height += 18
     summary = f"heap map of {len(blocks)} blocks, {total} bytes"
