@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from ..allocators.base import ALLOCATED, FREE, Allocator, Block
 from ..errors import HeapCorruption, OutOfMemory
 from ..memory import align_up, check_size
+from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
 from .scheme import scheme
-from .tracing import Pause, Tracing
 from .types import DEAD
 
 FORWARDED = 1 << 63

@@ -11,13 +11,10 @@ nothing. When the bytes allocated pass a threshold, the collector stops the prog
 3. **sweeps** the whole heap in address order: an unmarked (white) object is garbage and its
    block goes back to the allocator; a marked one has its bit cleared for next time.
 
-Then the threshold becomes ``max(threshold, growth × bytes still live)`` (clox doubles it;
-Go's ``GOGC=100`` is the same rule with a minimum heap). ``stress=True`` collects before every
-allocation (clox's ``DEBUG_STRESS_GC``). Cycles need no special care: nothing reaches them.
-
-The pause of each collection is measured in *work units*, objects marked plus objects swept,
-because a wall clock is not deterministic. Marking costs in proportion to what is live;
-sweeping in proportion to the whole heap.
+Then the threshold grows with what survived, and the pause is counted in work units (see
+:mod:`.collector`, which mark-sweep shares with the copying collector). ``stress=True`` collects
+before every allocation (clox's ``DEBUG_STRESS_GC``). Cycles need no special care: nothing
+reaches them.
 
 Simplifications: stop-the-world and non-incremental; only strong references (no weak
 references); finalizers (``deinit``) of garbage run before any is freed while the heap is
@@ -26,15 +23,14 @@ frozen, so they can read but not store (Java and Go run finalizers later, and ma
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..errors import HeapCorruption
-from ..events import Event
-from .events import Collected, ObjEvent, Phase
-from .objects import Obj, Var
-from .scheme import Scheme, scheme
-from .types import DEAD, DEINITED, DEINITING, LIVE, STRONG, BadField
+from .collector import Pause, Tracing
+from .events import ObjEvent
+from .objects import Obj
+from .scheme import scheme
+from .types import DEAD, DEINITED, DEINITING
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,114 +61,6 @@ class Swept(ObjEvent):
 
     def describe(self) -> str:
         return f"sweep {self.obj}: marked, so it stays; clear its mark bit for next time"
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """What one collection did; ``work`` is the pause in work units."""
-
-    reason: str
-    before: int  # bytes allocated when it began
-    after: int  # bytes live when it ended
-    marked: int  # objects marked (each also scanned); copying: objects copied
-    swept: int  # objects the sweeper visited (0 for copying)
-    freed: int  # objects found to be garbage
-    threshold: int  # the next trigger, in bytes
-
-    @property
-    def work(self) -> int:
-        return self.marked + self.swept
-
-
-class Tracing(Scheme):
-    """What mark-sweep and copying share: no counting, a byte trigger, a history of pauses."""
-
-    colours = True
-    exports = ("history", "bytes_allocated", "next_gc", "work")
-
-    def __init__(self, threshold: int = 1024, growth: float = 2.0, stress: bool = False, automatic: bool = True):
-        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
-            raise BadField(f"threshold {threshold!r} must be a whole number of bytes >= 0")
-        if isinstance(growth, bool) or not isinstance(growth, int | float) or not 1 <= growth < math.inf:
-            raise BadField(f"growth {growth!r} must be a finite number >= 1 (2.0 doubles the threshold)")
-        for name, flag in (("stress", stress), ("automatic", automatic)):
-            if not isinstance(flag, bool):
-                raise BadField(f"{name}={flag!r} must be True or False")
-        self.threshold, self.growth = threshold, float(growth)
-        self.stress, self.automatic = stress, automatic
-        self.next_gc = threshold
-        self.bytes_allocated = 0
-        self.history: list[Pause] = []
-
-    @property
-    def work(self) -> int:
-        """Work units of every collection so far."""
-        return sum(p.work for p in self.history)
-
-    def validate(self, place, old: Obj | None, new: Obj | None) -> None:
-        if place.kind != STRONG:
-            raise BadField(
-                f"{place.label}: the {self.name} collector traces strong references only, not {place.kind} ones",
-                step=self.heap.step,
-            )
-
-    def init(self, obj: Obj) -> None:
-        self.heap.set_colour(obj, "white")
-        self.bytes_allocated += self.size(obj)
-
-    def size(self, obj: Obj) -> int:
-        return obj._type.size(len(self.heap.header))
-
-    def due(self, size: int) -> str:
-        """Why the next allocation of ``size`` bytes must collect first ("" if it need not)."""
-        if self.stress:
-            return "stress mode: collect before every allocation"
-        if self.bytes_allocated + size > self.next_gc:
-            return f"{self.bytes_allocated} + {size} bytes would pass the threshold of {self.next_gc}"
-        return ""
-
-    def reserve(self, size: int) -> None:
-        reason = self.due(size) if self.automatic else ""
-        if reason:
-            self.collect(reason=reason)
-
-    def roots_now(self) -> list[tuple[Var | None, str, Obj]]:
-        """Every root with its variable and a label: variables, temporaries, arguments of ``new``."""
-        heap, found = self.heap, []
-        for var, obj in heap.roots():
-            found.append((var, var.label if var is not None else f"temporary ({obj._name})", obj))
-        found += [(None, f"argument ({obj._name})", obj) for obj in heap.arguments if obj._state == LIVE]
-        return found
-
-    def emit(self, event: Event) -> None:
-        if self.heap.recorder is not None:
-            self.heap.emit(event)
-
-    def phase(self, name: str, detail: str) -> None:
-        self.emit(Phase(self.heap.step, name, detail))
-
-    def next_threshold(self) -> int:
-        """The trigger after a collection: ``growth`` times what survived, at least ``threshold``."""
-        return max(self.threshold, int(self.bytes_allocated * self.growth))
-
-    def trigger_text(self) -> str:
-        return f"next collection above {self.next_gc} bytes"
-
-    def finished(self, pause: Pause, label: str) -> int:
-        self.next_gc = self.next_threshold()
-        pause = Pause(pause.reason, pause.before, self.bytes_allocated, pause.marked, pause.swept, pause.freed,
-                      self.next_gc)  # fmt: skip
-        self.history.append(pause)
-        self.heap.counters["collections"] += 1
-        self.emit(Collected(self.heap.step, label, pause.freed, pause.marked + pause.freed))
-        self.phase("done", f"pause of {pause.work} work units; {pause.after} bytes live; {self.trigger_text()}")
-        return pause.freed
-
-    def tags(self, obj: Obj) -> tuple[str, ...]:
-        tags = list(super().tags(obj))
-        if self.heap.allocated(obj) and self.heap.flag(obj, "marked"):
-            tags.append("marked")
-        return tuple(tags)
 
 
 @scheme("mark-sweep")
@@ -264,3 +152,6 @@ class MarkSweep(Tracing):
         if total != self.bytes_allocated:
             raise HeapCorruption(f"bytes_allocated is {self.bytes_allocated} but objects use {total}",
                                  step=heap.step)  # fmt: skip
+
+
+__all__ = ["MarkSweep", "Marked", "Pause", "Scanned", "Swept", "Tracing"]
