@@ -26,13 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..allocators.base import ALLOCATED, FREE, Allocator, Block
 from ..errors import HeapCorruption, OutOfMemory
-from ..memory import align_up, check_size
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
 from .scheme import scheme
+from .semispace import SemiSpace
 from .types import DEAD
 
 FORWARDED = 1 << 63
@@ -74,67 +73,6 @@ class Scavenged(ObjEvent):
         if not self.refs:
             return f"scan {self.obj}: it refers to nothing; scan moves past it"
         return f"scan {self.obj}: its {self.refs} reference(s) now point into to-space; scan moves past it"
-
-
-class SemiSpace(Allocator):
-    """Two equal halves of one block of the parent allocator; bump allocation in from-space."""
-
-    name = "semispace"
-
-    def __init__(self, parent: Allocator, size: int) -> None:
-        super().__init__(os=parent.os)
-        check_size(size, "semispace size")
-        self.size = align_up(size, 16)
-        self.region = parent.alloc(2 * self.size, 16)
-        self.current = 0  # which half is from-space
-        self.top = self.base(0)
-
-    def base(self, half: int) -> int:
-        return self.region + half * self.size
-
-    @property
-    def from_space(self) -> tuple[int, int]:
-        return self.base(self.current), self.base(self.current) + self.size
-
-    @property
-    def to_space(self) -> tuple[int, int]:
-        return self.base(1 - self.current), self.base(1 - self.current) + self.size
-
-    def room(self) -> int:
-        return self.from_space[1] - self.top
-
-    def _alloc(self, size: int, align: int) -> int:
-        address = align_up(self.top, align)
-        if address + size > self.from_space[1]:
-            raise OutOfMemory(
-                f"from-space full: {size} bytes do not fit in the {self.from_space[1] - address} bytes left "
-                f"of a {self.size}-byte semispace",
-                address=address,
-            )
-        self.top = address + size
-        return address
-
-    def _free(self, address: int, size: int) -> None:
-        """Objects are never freed one by one: the whole from-space is dropped at the flip."""
-
-    def flip(self, survivors: dict[int, int], top: int) -> None:
-        """To-space becomes from-space, holding ``survivors`` (address -> size) up to ``top``."""
-        self.current = 1 - self.current
-        self.top = top
-        self._live = {a: (s, self.step) for a, s in survivors.items()}
-        self._live_bytes = sum(survivors.values())
-
-    def layout(self) -> list[Block]:
-        lo, hi = self.from_space
-        blocks = [Block(a, s, ALLOCATED, requested=s) for a, (s, _) in sorted(self._live.items())]
-        if hi > self.top:
-            blocks.append(Block(self.top, hi - self.top, FREE, "from-space, unused"))
-        to_lo, to_hi = self.to_space
-        blocks.append(Block(to_lo, to_hi - to_lo, FREE, "to-space, reserved for the next collection"))
-        return sorted(blocks, key=lambda b: b.address)
-
-    def extent(self) -> tuple[int, int]:
-        return self.region, self.region + 2 * self.size
 
 
 @scheme("copying")
@@ -278,3 +216,6 @@ class Copying(Tracing):
             if not lo <= obj._address < self.space.top or heap.memory.read_word(obj._address) & FORWARDED:
                 raise HeapCorruption(f"{obj._name} at {obj._address:#x} is not a plain object in from-space",
                                      address=obj._address, step=heap.step)  # fmt: skip
+
+
+__all__ = ["FORWARDED", "Copied", "Copying", "Forwarded", "Scavenged", "SemiSpace"]
