@@ -4,6 +4,7 @@ A heap takes the readable path while someone records, so the same seeded program
 nobody records and on a recorded one must end with the same memory, layout, statistics and
 search counts, and must raise the same errors."""
 
+import contextlib
 import random
 
 import pytest
@@ -68,6 +69,24 @@ def test_recording_midway_switches_paths_and_back():
     heap.free(c)  # nobody records: the fast path merges all three with the free rest
     heap.check()
     assert heap.reclaimed()
+
+
+def test_search_counts_add_up_across_both_paths():
+    """The fast path keeps its own counts; search_stats() adds them to the readable path's."""
+    sizes = random.Random(5).choices(range(1, 700), k=400)
+    outcomes = []
+    for recorded in (range(400), range(200)):  # every step recorded; only the first half
+        heap = memlab.allocator("freelist", list="segregated", chunk=512)
+        held = []
+        for n, size in enumerate(sizes):
+            with heap.record(snapshots=False) if n in recorded else contextlib.nullcontext():
+                held.append(heap.alloc(size))
+                if n % 3 == 2:
+                    heap.free(held.pop(n % len(held)))
+        start, end = heap.extent()
+        outcomes.append((heap.search_stats(), heap.memory.read(start, end - start)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0]["searches"] == 400  # one search per alloc, counted once
 
 
 def test_the_fast_path_is_not_used_where_it_does_not_apply():

@@ -7,8 +7,10 @@ one heap, an ``_alloc`` and a ``_free`` that do the same work in one function ea
 heap's constants bound in: they leave the same words in memory as
 
 * ``_alloc``: first fit over the lists (``LinkedLists.find``), then ``_place``;
-* ``_free`` then ``_coalesce`` (CS:APP's four cases).
+* ``_free`` then ``_coalesce`` (CS:APP's four cases);
 
+and they count the same searches and examined blocks, in the closure (a cell is cheaper to bump
+than an attribute), which ``lists.searches`` and ``lists.examined`` add to the readable path's.
 The heap installs them for explicit and segregated lists with first fit and immediate
 coalescing. Each hands over to the readable path when someone records (whose Split and
 Coalesce events need it) or when a request is one the readable path must refuse; the tests
@@ -32,14 +34,17 @@ def install(heap, exact: int) -> None:
     tripped = heap._tripped
     # list heads as word indices: the head of a free block's list, and of a request's list
     head_of = [base + k for k in table]  # by block size >> 3, up to _TABLE_MAX
-    last, end, exact_end = base + heads - 1, base + heads, base + exact
+    last, exact_end = base + heads - 1, base + exact
     # a request's block size and list head, by request size: CS:APP's size arithmetic, done once
     blocks = [adjusted_size(n) for n in range(1, _TABLE_MAX - DSIZE + 1)]
     by_request = [(0, 0), *((b, head_of[b >> 3]) for b in blocks)]
     small = len(by_request) - 1
+    heap.recorder = heap.recorder  # an instance attribute: read faster than the class default
+    searches = examined_total = 0  # this path's counts; see the module docstring
 
     def alloc(size: int, align: int) -> int:
         """First fit from ``size``'s class up; unlink the block, split it, list the rest."""
+        nonlocal searches, examined_total
         if heap.recorder is not None or align > DSIZE:
             return readable_alloc(size, align)
         if size <= small:
@@ -51,31 +56,39 @@ def install(heap, exact: int) -> None:
         try:
             bp = w[head]
             if bp and head < exact_end:  # one size per list: the first block fits exactly, no split
-                lists.searches += 1
-                lists.examined += 1
+                searches += 1
+                examined_total += 1
                 succ = w[(bp >> 2) + 1]
                 w[head] = succ
                 if succ:
                     w[succ >> 2] = 0
                 w[(bp >> 2) - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
                 return bp
-            examined = i = bsize = 0
-            while True:  # first fit: this list, then the next larger ones
-                while bp:
-                    examined += 1
-                    i = bp >> 2
-                    bsize = w[i - 1]  # listed blocks are free: the tag is the size
-                    if bsize >= asize:
+            examined = 1
+            while bp:  # first fit along the request's own list
+                i = bp >> 2
+                bsize = w[i - 1]  # listed blocks are free: the tag is the size
+                if bsize >= asize:
+                    break
+                bp = w[i + 1]
+                examined += 1
+            else:  # then the larger classes, whose first block fits on a heap check() accepts
+                while head != last:
+                    head += 1
+                    bp = w[head]
+                    while bp:
+                        i = bp >> 2
+                        bsize = w[i - 1]
+                        if bsize >= asize:
+                            break
+                        bp = w[i + 1]
+                        examined += 1
+                    if bp:
                         break
-                    bp = w[i + 1]
-                if bp:
-                    break
-                head += 1
-                if head == end:
-                    break
-                bp = w[head]
-            lists.searches += 1
-            lists.examined += examined
+                else:
+                    examined -= 1  # no block anywhere
+            searches += 1
+            examined_total += examined
             if not bp:
                 bp = heap._grow_for(asize)
                 i = bp >> 2
@@ -92,10 +105,10 @@ def install(heap, exact: int) -> None:
             if rest < MIN_BLOCK:  # too small to split: the whole block is allocated
                 w[i - 1] = w[((bp + bsize) >> 2) - 2] = bsize | ALLOC
                 return bp
-            w[i - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
             rp = bp + asize
             j = rp >> 2
-            w[j - 1] = w[((rp + rest) >> 2) - 2] = rest
+            w[i - 1] = w[j - 2] = asize | ALLOC
+            w[j - 1] = w[((bp + bsize) >> 2) - 2] = rest
             if lifo:  # list the rest at the front of its list
                 head = head_of[rest >> 3] if rest <= _TABLE_MAX else last
                 succ = w[head]
@@ -158,3 +171,4 @@ def install(heap, exact: int) -> None:
             tripped(e, f"free({bp:#x})")
 
     heap._alloc, heap._free = alloc, free
+    lists.fast_counts = lambda: (searches, examined_total)

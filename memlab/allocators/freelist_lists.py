@@ -104,11 +104,22 @@ class LinkedLists:
             self.find = self._first_fit  # the hot path, without the generic search's generators
         self.roving = fit in ROVING
         self.rovers = [0] * classes
-        self.searches = self.examined = 0
+        self._searches = self._examined = 0
+        self.fast_counts = lambda: (0, 0)  # the fast path's own (searches, examined), if installed
         self._table = [self._class(s) for s in range(0, _TABLE_MAX + 1, 8)]
 
     def _class(self, size: int) -> int:
         return 0 if self.heads == 1 else size_class(size)
+
+    @property
+    def searches(self) -> int:
+        """Searches made, on either path."""
+        return self._searches + self.fast_counts()[0]
+
+    @property
+    def examined(self) -> int:
+        """Blocks examined by those searches."""
+        return self._examined + self.fast_counts()[1]
 
     def class_of(self, size: int) -> int:
         """The list a free block of ``size`` bytes belongs on."""
@@ -133,7 +144,7 @@ class LinkedLists:
 
     def find(self, asize: int) -> tuple[int, int]:
         """Search the class of ``asize`` and then larger ones (worst fit: largest first)."""
-        self.searches += 1
+        self._searches += 1
         w, base, place = self.w, self.head_base, self._place
         first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
         order = range(self.heads - 1, first - 1, -1) if self.fit == "worst" else range(first, self.heads)
@@ -142,7 +153,7 @@ class LinkedLists:
                 continue
             rotate = self.roving and self.rovers[k]
             bp, size, n = place(self._rotated(k) if rotate else self.nodes(k), asize)
-            self.examined += n
+            self._examined += n
             if bp:
                 if self.roving:
                     self.rovers[k] = bp
@@ -151,7 +162,7 @@ class LinkedLists:
 
     def _first_fit(self, asize: int) -> tuple[int, int]:
         """:func:`.freelist_fit.first_fit` over the lists, written out: the allocator's hot path."""
-        self.searches += 1
+        self._searches += 1
         w, base, examined = self.w, self.head_base, 0
         first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
         for k in range(first, self.heads):
@@ -160,10 +171,10 @@ class LinkedLists:
                 examined += 1
                 tag = w[(bp >> 2) - 1]
                 if tag >= asize:  # listed blocks are free, so the tag is the size
-                    self.examined += examined
+                    self._examined += examined
                     return bp, tag
                 bp = w[(bp >> 2) + 1]
-        self.examined += examined
+        self._examined += examined
         return 0, 0
 
     def insert(self, bp: int, size: int) -> None:
