@@ -114,13 +114,21 @@ def test_a_reference_to_itself_in_the_last_column_stays_inside_the_picture():
     box_x, box_w = node_x(svg, "c"), 166
     assert box_x + box_w > view_w - 10, "c's box reaches the right edge of the picture"
     drawn = edges(svg)
-    for title in ("c.next → c: strong", "c.prev → c: weak"):
+    loop_titles = ("c.next → c: strong", "c.prev → c: weak")
+    for title in loop_titles:
         xy = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", drawn[title]["d"])]
         xs, ys = xy[0::2], xy[1::2]
         assert all(0 <= x <= view_w for x in xs) and all(0 <= y <= view_h for y in ys), (title, xy)
         assert all(box_x <= x <= box_x + box_w for x in xs), "the loop stays above its own box"
-    starts = {drawn[title]["d"].split("C")[0] for title in ("c.next → c: strong", "c.prev → c: weak")}
+    starts = {drawn[title]["d"].split("C")[0] for title in loop_titles}
     assert len(starts) == 2, "two references to itself are drawn side by side, not on top of each other"
+    drawn_in_order = list(root.iter())
+    loops = [e for e in drawn_in_order if e.tag == SVG + "title" and e.text in loop_titles]
+    labels = [drawn_in_order[drawn_in_order.index(e) + 1] for e in loops]  # the text after the path's title
+    assert sorted(label.text for label in labels) == ["next", "prev (weak)"]
+    for label in labels:  # a label runs from the hoop towards the box's middle, never off the page
+        x, anchor = float(label.get("x")), label.get("text-anchor")
+        assert (anchor == "end" and box_x < x <= view_w) or (anchor == "start" and box_x <= x < box_x + box_w)
 
 
 def test_a_collector_calls_them_unreachable_and_colours_show_as_words_and_patterns():

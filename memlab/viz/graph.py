@@ -27,7 +27,7 @@ Box = tuple[float, float, float, float]  # x, y, width, height
 BOX_W, BOX_H, LINE = 166, 52, 15
 ROW_GAP, COL_GAP, BAND_GAP = 22, 46, 36
 VAR_W, VAR_H = 112, 20
-LOOP_INSET, LOOP_W, LOOP_STEP, LOOP_RISE = 12, 30, 54, 22  # self-references: x from the right edge, rise
+LOOP_W, LOOP_RISE = 30, 22  # a reference to itself: a hoop this wide and high over the box's top edge
 LEFT, TOP = 8, 30
 COUNTING = ("refcount", "arc", "manual")  # schemes under which an unreachable object stays forever
 
@@ -133,7 +133,7 @@ def _bezier(p: tuple[float, ...], t: float) -> tuple[float, float]:
     return a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3
 
 
-def _arrow(p: tuple[float, ...], kind: str, label: str, t: float, title: str) -> str:
+def _arrow(p: tuple[float, ...], kind: str, label: str, t: float, title: str, anchor: str = "middle") -> str:
     dash = f' stroke-dasharray="{DASH[kind]}"' if DASH.get(kind) else ""
     colour = PALETTE["gray"] if kind == "temporary" else PALETTE["text"]
     d = "M{:.1f} {:.1f}C{:.1f} {:.1f} {:.1f} {:.1f} {:.1f} {:.1f}".format(*p)
@@ -144,11 +144,19 @@ def _arrow(p: tuple[float, ...], kind: str, label: str, t: float, title: str) ->
     ]
     if label:
         lx, ly = _bezier(p, t)
+        if anchor != "middle":  # a hoop's label starts at its outer foot and runs towards the box's middle
+            lx = max(p[0], p[6]) + 6 if anchor == "end" else min(p[0], p[6]) - 6
         parts.append(
-            f'<text x="{lx:.1f}" y="{ly - 3:.1f}" font-size="10" fill="{PALETTE["text"]}" text-anchor="middle" '
+            f'<text x="{lx:.1f}" y="{ly - 3:.1f}" font-size="10" fill="{PALETTE["text"]}" text-anchor="{anchor}" '
             f'paint-order="stroke" stroke="#FFFFFF" stroke-width="3">{escape(label)}</text>'
         )
     return "".join(parts)
+
+
+def _loop_left(width: float, k: int) -> float:
+    """Where the k-th hoop of a box starts, from its left edge: right end, left end, then right of the
+    middle (where arrows from a band above arrive)."""
+    return (width - 12 - LOOP_W, 12, width / 2 + 10)[k % 3]
 
 
 def _route(s: Box, t: Box, sy: float, ty: float, loop: bool, lower_band: bool, k: int = 0):
@@ -156,8 +164,8 @@ def _route(s: Box, t: Box, sy: float, ty: float, loop: bool, lower_band: bool, k
     sx0, sy0, sw, sh = s
     tx0, ty0, tw, th = t
     if loop:  # to itself: a hoop over the top edge, inside the box's own width (so never off the page)
-        x0 = sx0 + sw - LOOP_INSET - LOOP_STEP * (k % 3)  # three side by side fit on a box
-        x1, y = x0 - LOOP_W, sy0 - LOOP_RISE
+        x1 = sx0 + _loop_left(sw, k)
+        x0, y = x1 + LOOP_W, sy0 - LOOP_RISE
         return (x0, sy0, x0 + 6, y, x1 - 6, y, x1, sy0), 0.5
     if tx0 > sx0 + sw + 8:  # forward: right side to left side
         x0, x1 = sx0 + sw, tx0
@@ -380,7 +388,10 @@ def _references(
         p, at = _route(box, boxes[t], src_y[i], dst_y[i], s == t, lower, k)
         shown = label if kind in ("strong", "temporary") or not label else f"{label} ({kind})"
         title = f"{names.get(s, s)}{'.' + label if label else ''} → {names[t]}: {kind}"
-        arrows.append(_arrow(p, kind, shown, at if s == t else min(0.85, at + 0.12 * k), title))
+        if s == t:
+            arrows.append(_arrow(p, kind, shown, at, title, ("end", "start", "middle")[k % 3]))
+        else:
+            arrows.append(_arrow(p, kind, shown, min(0.85, at + 0.12 * k), title))
         lowest = max(lowest, 0.75 * max(p[1::2]) + 0.25 * min(p[1::2]))  # a cubic stays inside its hull
     return arrows, lowest
 
