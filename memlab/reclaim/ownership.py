@@ -39,23 +39,10 @@ from .ownership_events import (
     Stmt,
     VarInfo,
 )
+from .ownership_exprs import Expr
+from .ownership_rc import Rc, RefCell, Weak
 from .ownership_scope import Scope, short
-from .ownership_values import (
-    Box,
-    Expr,
-    Heap,
-    Int,
-    Option,
-    Rc,
-    RefCell,
-    Str,
-    String,
-    Struct,
-    Value,
-    Vec,
-    Weak,
-    wrap,
-)
+from .ownership_values import Box, Heap, Int, Option, Str, String, Struct, Value, Vec, wrap
 
 
 # -- expressions: what may stand on the right of `let x = ...` -----------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 from ..errors import BadRequest
 from .ownership_borrows import Loan, check, kill, later_use
 from .ownership_errors import BorrowError, BorrowMutError, Label, OwnershipError
-from .ownership_values import Expr, Option, Rc, RefCell, Value, Weak, path_keys
+from .ownership_exprs import Expr, path_keys
+from .ownership_rc import Rc, RefCell, Weak
+from .ownership_values import Option, Value
 
 REF_OPS = ("ref", "ref_mut", "borrow", "borrow_mut")
 

@@ -14,7 +14,9 @@ from .ownership_borrows import check, kill
 from .ownership_errors import BorrowMutError, Label, OwnershipError
 from .ownership_eval import Guard, Ref, Var, relabel
 from .ownership_events import Line, Stmt
-from .ownership_values import Rc, Str, String, Struct, Vec, Weak, path_keys, wrap
+from .ownership_exprs import path_keys
+from .ownership_rc import Rc, Weak
+from .ownership_values import Str, String, Struct, Vec, wrap
 
 if TYPE_CHECKING:
     from .ownership import Ownership

@@ -17,9 +17,8 @@ Rust's (double, at least 4 elements) but never shrinks.
 
 from __future__ import annotations
 
-import re
-
 from ..errors import BadRequest
+from .ownership_exprs import Expr
 
 
 class Heap:
@@ -57,6 +56,7 @@ class Value:
     """A Rust value. ``parts`` are the values it owns, dropped in order after it."""
 
     copy = False
+    non_null = False  # a pointer that is never null, so Option can use null for None
     size = 8
     align = 8
     heap_size = 0
@@ -271,6 +271,8 @@ class Vec(Buffer):
 
 
 class Box(Value):
+    non_null = True
+
     def __init__(self, inner) -> None:
         super().__init__()
         self.parts = [("*{}", wrap(inner))]
@@ -349,7 +351,7 @@ class Option(Value):
 
     inner = property(lambda self: self.parts[0][1] if self.parts else None)
     type = property(lambda self: f"Option<{self.inner.type if self.parts else '_'}>")
-    niche = property(lambda self: self.inner is None or isinstance(self.inner, (Box, Rc, Weak)))
+    niche = property(lambda self: self.inner is None or getattr(self.inner, "non_null", False))
     size = property(lambda self: 8 if self.niche else 8 + self.inner.size)  # type: ignore[assignment]
 
     def rust(self) -> str:
@@ -369,202 +371,6 @@ class Option(Value):
 
     def fresh(self) -> Value:
         return Option(self.inner.fresh() if self.parts else None)
-
-
-_VISITING: set[int] = set()
-
-
-def _once(box, fn, again):
-    """``fn()``, or ``again`` if we are already inside this RcBox (a cycle through Rc)."""
-    if id(box) in _VISITING:
-        return again
-    _VISITING.add(id(box))
-    try:
-        return fn()
-    finally:
-        _VISITING.discard(id(box))
-
-
-class RcBox:
-    """The heap block an ``Rc`` points at: strong count, weak count, then the value.
-
-    As in Rust, the strong references together hold one implicit weak reference, so the
-    block is freed only when the last Weak is gone too.
-    """
-
-    def __init__(self, value: Value) -> None:
-        self.value = value
-        self.strong, self.weak = 1, 1
-        self.address: int | None = None
-        self.built = False
-        self.dropped = False
-
-    size = property(lambda self: 16 + self.value.size)
-
-    def sync(self, heap: Heap) -> None:
-        heap.word(self.address, self.strong)
-        heap.word(None if self.address is None else self.address + 8, self.weak)
-
-    def inner_type(self) -> str:
-        return _once(self, lambda: self.value.type, "…")
-
-    def show(self):
-        return _once(self, self.value.show, "<cycle>")
-
-    def weak_count(self) -> int:
-        """``Rc::weak_count``: the Weak pointers, without the implicit one."""
-        return self.weak - 1 if self.strong else self.weak
-
-
-class Rc(Value):
-    """``Rc::new(value)``; clones share the same RcBox."""
-
-    def __init__(self, inner=None, *, box: RcBox | None = None) -> None:
-        super().__init__()
-        self.box = box if box is not None else RcBox(wrap(inner))
-
-    type = property(lambda self: f"Rc<{self.box.inner_type()}>")
-
-    def rust(self) -> str:
-        return f"Rc::new({self.box.value.rust()})"
-
-    def show(self):
-        return self.box.show()
-
-    def build(self, heap: Heap) -> None:
-        box = self.box
-        if not box.built:
-            box.value.build(heap)
-            box.address = heap.alloc(box.size)
-            box.built = True
-            box.sync(heap)
-            box.value.place(heap, None if box.address is None else box.address + 16)
-
-    def place(self, heap: Heap, home: int | None) -> None:
-        self.home = home
-        heap.word(home, self.box.address or 0)
-
-    def drop(self, ctx, path: str) -> None:
-        box = self.box
-        box.strong -= 1
-        box.sync(ctx.heap)
-        ctx.dropped(path, self, f"strong count {box.strong + 1} → {box.strong}")
-        if box.strong == 0:
-            box.dropped = True
-            box.value.drop(ctx, f"*{path}")
-            _release_weak(ctx, box, path, self)
-
-    def fresh(self) -> Value:
-        self.box.strong += 1
-        return Rc(box=self.box)
-
-
-class Weak(Value):
-    """``Rc::downgrade(&rc)``: does not keep the value alive; ``upgrade()`` may give None."""
-
-    def __init__(self, box: RcBox) -> None:
-        super().__init__()
-        self.box = box
-
-    type = property(lambda self: f"Weak<{self.box.inner_type()}>")
-
-    def rust(self) -> str:
-        return "Weak::new()"
-
-    def show(self):
-        return None if self.box.strong == 0 else self.box.show()
-
-    def build(self, heap: Heap) -> None:
-        pass
-
-    def place(self, heap: Heap, home: int | None) -> None:
-        self.home = home
-        heap.word(home, self.box.address or 0)
-
-    def drop(self, ctx, path: str) -> None:
-        ctx.dropped(path, self, f"weak count {self.box.weak_count()} → {self.box.weak_count() - 1}")
-        _release_weak(ctx, self.box, path, self)
-
-    def fresh(self) -> Value:
-        self.box.weak += 1
-        return Weak(self.box)
-
-
-def _release_weak(ctx, box: RcBox, path: str, handle: Value) -> None:
-    box.weak -= 1
-    box.sync(ctx.heap)
-    if box.weak == 0:
-        ctx.heap.free(box.address)
-        ctx.freed(path, handle, box.address, box.size, "RcBox")
-        box.address = None
-
-
-class RefCell(Value):
-    """``RefCell::new(value)``: a borrow flag (0 free, n readers, -1 one writer) and the value."""
-
-    def __init__(self, inner) -> None:
-        super().__init__()
-        self.parts = [("{}.value", wrap(inner))]
-        self.flag = 0
-
-    inner = property(lambda self: self.parts[0][1])
-    type = property(lambda self: f"RefCell<{self.inner.type}>")
-    size = property(lambda self: 8 + self.inner.size)  # type: ignore[assignment]
-
-    def rust(self) -> str:
-        return f"RefCell::new({self.inner.rust()})"
-
-    def show(self):
-        return self.inner.show()
-
-    def homes(self) -> list[int | None]:
-        return [None if self.home is None else self.home + 8]
-
-    def write(self, heap: Heap) -> None:
-        heap.word(self.home, self.flag)
-
-    def fresh(self) -> Value:
-        return RefCell(self.inner.fresh())
-
-
-class Expr:
-    """An expression that names variables (``&x``, ``x``, ``Rc::clone(&a)``): evaluated by a scope."""
-
-    def __init__(self, op: str, path: str) -> None:
-        if not isinstance(path, str) or not path:
-            raise BadRequest(f"{op} needs a variable name, not {path!r}")
-        self.op, self.path = op, path
-
-    @property
-    def name(self) -> str:
-        """The variable the expression starts from (``v`` in ``v[0]``)."""
-        return path_keys(self.path)[0]
-
-    def rust(self) -> str:
-        return {
-            "ref": "&{}",
-            "ref_mut": "&mut {}",
-            "move": "{}",
-            "clone": "{}.clone()",
-            "rc_clone": "Rc::clone(&{})",
-            "downgrade": "Rc::downgrade(&{})",
-            "upgrade": "{}.upgrade()",
-            "borrow": "{}.borrow()",
-            "borrow_mut": "{}.borrow_mut()",
-        }[self.op].format(self.path)
-
-    def __repr__(self) -> str:
-        return self.rust()
-
-
-def path_keys(path: str) -> list[str]:
-    """``"p.name"`` -> ``["p", "name"]``; ``"v[0]"`` -> ``["v", "0"]``."""
-    if not isinstance(path, str) or not _PATH.fullmatch(path):
-        raise BadRequest(f"{path!r} is not a variable or a path like `p.name` or `v[0]`")
-    return [k for k in re.split(r"[.\[\]]+", path) if k]
-
-
-_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[\d+\])*")
 
 
 def wrap(value) -> object:
