@@ -39,7 +39,8 @@ from ..compose.wrapper import Child, Wrapper
 from ..errors import BadRequest, BadSize, DoubleFree, InvalidFree, MemlabError, UseAfterFree
 from ..events import Event
 from ..memory import align_up
-from .errors import HeapBufferOverflow, HeapBufferUnderflow, SegmentationFault, UninitialisedRead, WildAccess
+from .access import CheckedAccess, is_int
+from .errors import HeapBufferOverflow, HeapBufferUnderflow
 from .leaks import classify
 from .records import LIVE, QUARANTINED, RELEASED, BlockRecord, SpanIndex
 from .reports import BlockInfo, BugReport, Leak, LeakReport
@@ -72,17 +73,13 @@ class Released(Event):
         return f"the freed {self.size}-byte block at {self.address:#x} leaves quarantine: its memory can be reused"
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _first_not(data: bytes, value: int) -> int:
     """Index of the first byte of ``data`` that is not ``value``, or -1."""
     stripped = data.lstrip(bytes([value]))
     return len(data) - len(stripped) if stripped else -1
 
 
-class DebugAllocator(Wrapper):
+class DebugAllocator(CheckedAccess, Wrapper):
     """Catches double/invalid frees, use after free, overflows, uninitialised reads and leaks."""
 
     name = "debug"
@@ -99,7 +96,7 @@ class DebugAllocator(Wrapper):
         **options: Any,
     ) -> None:
         for what, value in (("redzone", redzone), ("quarantine", quarantine)):
-            if not _is_int(value) or value < 0:
+            if not is_int(value) or value < 0:
                 raise BadRequest(f"DebugAllocator {what} must be a whole number of bytes >= 0, not {value!r}")
         super().__init__(inner, **options)
         self.redzone, self.quarantine_limit = redzone, quarantine
@@ -135,7 +132,7 @@ class DebugAllocator(Wrapper):
         report = BugReport(kind, cls, self.step, self._site(), address, access, size, block, note)
         self.reports.append(report)
         if self.recorder is not None:
-            self._emit(BugCaught(self.step, kind, address if _is_int(address) else None))
+            self._emit(BugCaught(self.step, kind, address if is_int(address) else None))
         if self.halt or abort:
             raise report.error()
 
@@ -153,7 +150,7 @@ class DebugAllocator(Wrapper):
 
     # -- the allocator calls ------------------------------------------------------------------
     def free(self, address: int) -> None:
-        if address is None or (_is_int(address) and address == 0):
+        if address is None or (is_int(address) and address == 0):
             return  # free(NULL) does nothing, as in C
         return self._guard(super().free, address)
 
@@ -161,7 +158,7 @@ class DebugAllocator(Wrapper):
         return self._guard(super().resize, address, new_size)
 
     def realloc(self, address: int | None, new_size: int) -> int:
-        old = self._records.get(address) if _is_int(address) and address in self._live else None
+        old = self._records.get(address) if is_int(address) and address in self._live else None
         new = self._guard(super().realloc, address, new_size)
         if old is not None and new is not None and new != address:
             keep = min(old.size, new_size)
@@ -169,7 +166,7 @@ class DebugAllocator(Wrapper):
         return new
 
     def calloc(self, count: int, size: int) -> int:
-        if not (_is_int(count) and _is_int(size) and count >= 0 and size >= 0):
+        if not (is_int(count) and is_int(size) and count >= 0 and size >= 0):
             self.step += 1
             raise BadSize(f"calloc({count!r}, {size!r}): counts and sizes are integers >= 0", step=self.step)
         address = self.alloc(count * size)
@@ -196,10 +193,10 @@ class DebugAllocator(Wrapper):
     def _live_size(self, address: object, what: str) -> int:
         """The base class asks this before resize and realloc, and before freeing a pointer that
         is not live: diagnose bad pointers here, before anything changes."""
-        if _is_int(address) and address in self._live:
+        if is_int(address) and address in self._live:
             self._check_redzones(self._records[address], what)
             return self._live[address][0]
-        if not _is_int(address):
+        if not is_int(address):
             self._report("bad-free", InvalidFree, address, what, note=f"{address!r} is not an address")
         record = self._spans.find(address) or self._history.find(address)
         if record is not None and address == record.payload and record.state != LIVE:
@@ -268,138 +265,6 @@ class DebugAllocator(Wrapper):
         self._poison(record)
         return True
 
-    # -- checked accesses ---------------------------------------------------------------------
-    def load(self, address: int, n: int) -> bytes:
-        """Read ``n`` bytes, checking that they belong to a live block and were written."""
-        self.step += 1
-        return self._guard(self._load, address, n, True)
-
-    def _load(self, address: int, n: int, defined: bool) -> bytes:
-        record = self._check_access(address, n, "READ")
-        if defined and record is not None and self.definedness:
-            offset = address - record.payload
-            undefined = record.defined.find(0, offset, offset + n)
-            if undefined >= 0:
-                note = f"byte {undefined} of the block was never written"
-                self._report(
-                    "use-of-uninitialized-value",
-                    UninitialisedRead,
-                    address,
-                    "READ",
-                    size=n,
-                    record=record,
-                    at=record.payload + undefined,
-                    note=note,
-                    abort=False,
-                )
-        return self.memory.read(address, n)
-
-    def store(self, address: int, data: bytes) -> None:
-        """Write ``data``, checking that every byte belongs to a live block."""
-        self.step += 1
-        self._guard(self._store, address, data)
-
-    def _store(self, address: int, data: bytes) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise BadRequest(f"store of {data!r}: not bytes", step=self.step)
-        data = bytes(data)
-        self._write(self._check_access(address, len(data), "WRITE"), address, data)
-
-    def _write(self, record: BlockRecord | None, address: int, data: bytes, bits: bytes | None = None) -> None:
-        """Store the part of ``data`` that lies in the live block ``record`` and mark it defined.
-
-        Only a reported bug without ``halt`` gets here with bytes outside the block: those are
-        dropped, so the program's bug cannot corrupt the wrapped heap (a real one would)."""
-        if record is None or record.state != LIVE:
-            return
-        lo, hi = max(address, record.payload), min(address + len(data), record.end)
-        if hi > lo:
-            self.memory.write(lo, data[lo - address : hi - address])
-            piece = bits[lo - address : hi - address] if bits is not None else b"\x01" * (hi - lo)
-            record.defined[lo - record.payload : hi - record.payload] = piece
-
-    def copy(self, dest: int, src: int, n: int) -> None:
-        """memcpy: copies the bytes and their definedness; undefined bytes may be copied freely."""
-        self.step += 1
-        self._guard(self._copy, dest, src, n)
-
-    def _copy(self, dest: int, src: int, n: int) -> None:
-        data = self._load(src, n, False)
-        source = self._spans.find(src)
-        bits = None
-        if source is not None and source.state == LIVE and source.payload <= src and src + n <= source.end:
-            bits = bytes(source.defined[src - source.payload : src - source.payload + n])
-        self._write(self._check_access(dest, n, "WRITE"), dest, data, bits)
-
-    def fill(self, address: int, n: int, value: int = 0) -> None:
-        """memset: set ``n`` bytes to ``value``."""
-        self.step += 1
-        self._guard(self._fill, address, n, value)
-
-    def _fill(self, address: int, n: int, value: int) -> None:
-        if not (_is_int(value) and 0 <= value < 256):
-            raise BadRequest(f"memset value {value!r} is not a byte", step=self.step)
-        record = self._check_access(address, n, "WRITE")
-        self._write(record, address, bytes([value]) * n)
-
-    def _check_access(self, address: int, n: int, access: str) -> BlockRecord | None:
-        """Report a bad access; return the live block the access starts in, if it does."""
-        if not _is_int(address):
-            raise BadRequest(f"{access} at {address!r}: not an address", step=self.step)
-        if not _is_int(n) or n <= 0:
-            raise BadSize(f"{access} of {n!r} bytes: sizes are positive integers", step=self.step)
-        if not (self.os.is_mapped(address) and self.os.is_mapped(address + n - 1)):
-            self._report("SEGV", SegmentationFault, address, access, size=n)
-        record = self._spans.find(address)
-        if record is None:
-            self._stray(address, n, access)
-            return None
-        if record.state != LIVE:
-            self._report("heap-use-after-free", UseAfterFree, address, access, size=n, record=record, abort=False)
-            return None
-        if address < record.payload:
-            self._report(
-                "heap-buffer-overflow", HeapBufferUnderflow, address, access, size=n, record=record, abort=False
-            )
-        elif address + n > record.end:
-            inside = address - record.payload
-            note = f"the {n}-byte access starts {inside} bytes inside and runs {address + n - record.end} past the end"
-            self._report(
-                "heap-buffer-overflow",
-                HeapBufferOverflow,
-                address,
-                access,
-                size=n,
-                record=record,
-                at=max(address, record.end),
-                note=note if address < record.end else "",
-                abort=False,
-            )
-        return record
-
-    def _stray(self, address: int, n: int, access: str) -> None:
-        """An access outside every live or quarantined block (and its redzones)."""
-        old = self._history.find(address)
-        if old is not None:
-            note = "the block has left quarantine; its memory may already belong to someone else"
-            self._report(
-                "heap-use-after-free", UseAfterFree, address, access, size=n, record=old, note=note, abort=False
-            )
-            return
-        left, right = self._spans.neighbours(address)
-        gap_left = address - left.end if left else None
-        gap_right = right.payload - address if right else None
-        if left is None and right is None:
-            self._report(
-                "wild-access", WildAccess, address, access, size=n, note="no block is near this address", abort=False
-            )
-        elif right is None or (left is not None and gap_left <= gap_right):
-            self._report("heap-buffer-overflow", HeapBufferOverflow, address, access, size=n, record=left, abort=False)
-        else:
-            self._report(
-                "heap-buffer-overflow", HeapBufferUnderflow, address, access, size=n, record=right, abort=False
-            )
-
     # -- leaks and views ------------------------------------------------------------------------
     def leak_check(self, roots=()) -> LeakReport:
         """Every live block, classified as LeakSanitizer and memcheck do (see :mod:`.leaks`)."""
@@ -411,7 +276,7 @@ class DebugAllocator(Wrapper):
 
     def describe(self, address: int) -> str:
         """Where ``address`` lies, as ASan would say it."""
-        record = self._spans.find(address) or self._history.find(address) if _is_int(address) else None
+        record = self._spans.find(address) or self._history.find(address) if is_int(address) else None
         if record is None:
             return f"{address!r} is not inside any block or redzone"
         return f"{record.locate(address)}, {record.state} (allocated at step {record.alloc_step})"
