@@ -28,30 +28,19 @@ detects that only after the fact).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..errors import HeapCorruption, UseAfterFree
-from .events import Dealloc, Deinit, Pool, Release, Retain, StateChange
+from ..errors import HeapCorruption
+from .arc_autorelease import AutoreleasePools
+from .arc_errors import ARCError, NoAutoreleasePool, UnownedAccess
+from .arc_side_table import SideTables
+from .events import Deinit, Release, Retain, StateChange
 from .objects import Obj, Var
 from .refcount import RefCounting
 from .scheme import scheme
-from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK, ReclaimError
+from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK
 
-SIDE_TABLE = 16  # bytes: the object's address and the weak count
 CALL_COLUMN = 40
-
-
-class ARCError(ReclaimError):
-    """A Swift runtime error under ARC."""
-
-
-class UnownedAccess(ARCError, UseAfterFree):
-    """An unowned reference read after its object was deinitialized (Swift traps)."""
-
-
-class NoAutoreleasePool(ARCError):
-    """``autorelease`` with no pool in place (Objective-C just leaks and logs)."""
 
 
 @dataclass
@@ -66,7 +55,7 @@ class Line:
 
 
 @scheme("arc")
-class ARC(RefCounting):
+class ARC(SideTables, AutoreleasePools, RefCounting):
     """Swift's ARC: strong, weak (zeroing, via a side table) and unowned references."""
 
     header = ("strong", "unowned", "side")
@@ -163,55 +152,6 @@ class ARC(RefCounting):
         if self._bump(obj, "unowned", -1, "swift_unownedRelease", place) == 0 and obj._state == DEINITED:
             self._free(obj)
 
-    # -- weak references and side tables ------------------------------------------------------
-    def weak_count(self, obj: Obj) -> int:
-        """How many weak references point at ``obj`` (through its side table)."""
-        side = self.side_of.get(obj._id)
-        return self.heap.memory.read_word(side + 8) if side else 0
-
-    def _weak(self, obj: Obj, delta: int) -> None:
-        heap = self.heap
-        side = self.side_of.get(obj._id)
-        if side is None:
-            side = heap.allocator.alloc(SIDE_TABLE)
-            heap.memory.write_word(side, obj._address)
-            heap.memory.write_word(side + 8, 0)
-            self.side_of[obj._id], self.side_tables[side] = side, obj
-            heap.set_word(obj, "side", side)
-            self.call("(side table allocated)", f"{obj._name}: side table at {side:#x}")
-        n = heap.memory.read_word(side + 8) + delta
-        heap.memory.write_word(side + 8, n)
-        call = "swift_weakAssign" if delta > 0 else "swift_weakDestroy"
-        heap.counters[call] += 1
-        self.call(f"{call}({heap.label(obj)})", f"{obj._name}: weak {n - delta} → {n}")
-        if heap.recorder is not None:
-            cls = Retain if delta > 0 else Release
-            heap.emit(cls(heap.step, obj._name, obj._id, obj._address, n, "weak", call))
-        if n == 0 and obj._state == FREED:
-            self._free_side_table(obj)
-
-    def _free_side_table(self, obj: Obj) -> None:
-        heap = self.heap
-        side = self.side_of.pop(obj._id)
-        del self.side_tables[side]
-        heap.allocator.free(side)
-        self.call("(side table freed)", f"{obj._name} is dead")
-        if heap.recorder is not None:
-            heap.emit(Dealloc(heap.step, obj._name, obj._id, side, SIDE_TABLE, "its side table"))
-        if obj._state == FREED:
-            self._state(obj, DEAD)
-            heap.bury(obj)
-
-    def encode(self, place, obj: Obj | None) -> int:
-        if obj is None:
-            return 0
-        return self.side_of[obj._id] if place.kind == WEAK else obj._address
-
-    def decode(self, place, word: int) -> Obj | None:
-        if not word:
-            return None
-        return self.side_tables.get(word) if place.kind == WEAK else self.heap._at.get(word)
-
     def load(self, place, obj: Obj | None) -> Obj | None:
         if obj is None or obj._state == LIVE or place.kind == STRONG:
             return obj
@@ -254,53 +194,6 @@ class ARC(RefCounting):
         heap.dealloc(obj, FREED if weak else DEAD)
         if obj._id in self.side_of and not weak:
             self._free_side_table(obj)
-
-    # -- autorelease pools ----------------------------------------------------------------------------
-    @contextmanager
-    def autoreleasepool(self):
-        """``with heap.autoreleasepool(): ...``: pending objects are released when it ends."""
-        heap = self.heap
-        with heap.operation("autoreleasepool {"):
-            self.pools.append([])
-            self.call("objc_autoreleasePoolPush()")
-            if heap.recorder is not None:
-                heap.emit(Pool(heap.step, len(self.pools), True))
-        depth = len(self.pools)
-        try:
-            yield
-        finally:
-            if len(self.pools) == depth:
-                self._pop()
-
-    def _pop(self) -> None:
-        heap = self.heap
-        with heap.operation("} // end of autoreleasepool"):
-            pending = self.pools.pop()
-            self.call("objc_autoreleasePoolPop()", f"releases {len(pending)} object(s)")
-            for obj in pending:
-                self.release(obj, None)
-            if heap.recorder is not None:
-                heap.emit(Pool(heap.step, len(self.pools) + 1, False, len(pending)))
-
-    def autorelease(self, obj: Obj) -> Obj:
-        """Hand one owned +1 of ``obj`` to the innermost pool; returns ``obj``."""
-        heap = self.heap
-        heap.usable(obj, "autorelease()")
-        if not self.pools:
-            raise NoAutoreleasePool(
-                f"*** __NSAutoreleaseNoPool(): Object {obj._address:#x} of class {obj._type.name} "
-                f"({obj._name}) autoreleased with no pool in place - just leaking",
-                address=obj._address,
-                step=heap.step,
-            )
-        with heap.operation(f"autorelease({heap.label(obj)})"):
-            if obj._temp is not None:
-                heap.unfloat(obj)
-            else:
-                self.retain(obj, None)
-            self.pools[-1].append(obj)
-            self.call(f"objc_autorelease({heap.label(obj)})", f"pool {len(self.pools)} will release it")
-        return obj
 
     # -- views and checks ------------------------------------------------------------------------------
     def counts(self, obj: Obj) -> tuple[tuple[str, int], ...]:
