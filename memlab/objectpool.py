@@ -8,10 +8,8 @@ in simulated memory, one fixed-size block each from an allocator underneath (by 
 object that is not in use; ``release`` runs the *reset* callback (default: zero every field) and
 puts it back. Nothing is allocated after the pool is filled, unless it grows.
 
-``acquire`` returns a *handle* that remembers the object's generation, as generational handles
-in game engines and Rust's ``slotmap`` do: once an object is released, every old handle to it
-is stale, so a use after release or a second release is caught even when the object has
-already been handed to someone else.
+``acquire`` returns a generational *handle* (see :mod:`memlab.objectpool_handles`), so a use
+after release or a second release is caught even when the object was handed to someone else.
 
 Simplifications: fields are 64-bit integers; the bookkeeping (which objects are available, their
 generations) lives on the Python side, as a real pool keeps it in its own arrays; no blocking.
@@ -24,25 +22,14 @@ from dataclasses import dataclass
 
 from .allocators.base import Allocator
 from .allocators.pool import Pool
-from .errors import BadRequest, DoubleFree, InvalidFree, MemlabError, OutOfMemory, UseAfterFree
+from .errors import BadRequest, MemlabError, OutOfMemory
 from .events import Event, Recorder
 from .memory import WORD
+from .objectpool_handles import DoubleRelease, ForeignObject, Handle, HandleChecks, UseAfterRelease, field_property
 
 
 class PoolExhausted(OutOfMemory):
     """Every object is in use and the pool's policy is "error"."""
-
-
-class DoubleRelease(DoubleFree):
-    """release() of an object through a handle that was already released."""
-
-
-class ForeignObject(InvalidFree):
-    """release() of something that is not a handle from this pool."""
-
-
-class UseAfterRelease(UseAfterFree):
-    """A field read or written through a handle whose object was released."""
 
 
 class ObjectLeak(MemlabError):
@@ -98,43 +85,7 @@ class ObjectPoolSnapshot:
     allocations: int
 
 
-class Handle:
-    """A reference to one pooled object, valid until that object is released."""
-
-    __slots__ = ("pool", "index", "generation")
-    _fields: tuple[str, ...] = ()
-
-    def __init__(self, pool: ObjectPool, index: int, generation: int) -> None:
-        self.pool, self.index, self.generation = pool, index, generation
-
-    @property
-    def address(self) -> int:
-        return self.pool.addresses[self.index]
-
-    @property
-    def alive(self) -> bool:
-        """True until this handle's object is released."""
-        return self.pool._generation[self.index] == self.generation and self.index in self.pool._in_use
-
-    def values(self) -> dict[str, int]:
-        return {f: getattr(self, f) for f in self._fields}
-
-    def __repr__(self) -> str:
-        state = ", ".join(f"{k}={v}" for k, v in self.values().items()) if self.alive else "released"
-        return f"<{type(self).__name__} #{self.index} at {self.address:#x}: {state}>"
-
-
-def _field(i: int, name: str) -> property:
-    def get(self: Handle) -> int:
-        return self.pool._word(self, name, i)
-
-    def put(self: Handle, value: int) -> None:
-        self.pool._store(self, name, i, value)
-
-    return property(get, put, doc=f"the 64-bit field {name!r} at offset {i * WORD}")
-
-
-class ObjectPool:
+class ObjectPool(HandleChecks):
     """Preallocated objects with ``fields``, acquired and released (see the module docstring)."""
 
     recorder = None
@@ -166,7 +117,7 @@ class ObjectPool:
         self.reset, self.on_empty = reset, on_empty
         self.handle_type = type(name, (Handle,), {"__slots__": (), "_fields": self.fields})
         for i, f in enumerate(self.fields):
-            setattr(self.handle_type, f, _field(i, f))
+            setattr(self.handle_type, f, field_property(i, f))
         self.addresses: list[int] = []
         self._generation: list[int] = []
         self._available: list[int] = []  # a stack of indices: the last one is acquired next
@@ -255,33 +206,6 @@ class ObjectPool:
         if self.recorder is not None:
             self._emit(Release(self.step, i, self.addresses[i], len(self._in_use)))
 
-    def _valid(self, handle: object, what: str) -> int:
-        if not isinstance(handle, Handle):
-            raise ForeignObject(f"{what} of {handle!r}: not an object of this pool", step=self.step)
-        if handle.pool is not self:
-            raise ForeignObject(f"{what} of object #{handle.index} of another pool", step=self.step)
-        i = handle.index
-        if i >= len(self._generation):
-            raise ForeignObject(f"{what} of object #{i}: this pool was closed", step=self.step)
-        if self._generation[i] == handle.generation and i in self._in_use:
-            return i
-        fate = f"was released at step {self._released_at[i]}"
-        if i in self._in_use:
-            fate += f" and acquired again at step {self._in_use[i]}"
-        cls = DoubleRelease if what == "release" else UseAfterRelease
-        text = "double release" if what == "release" else f"{what} through a stale handle"
-        raise cls(f"{text}: object #{i} {fate}", address=self.addresses[i], step=self.step)
-
-    def _word(self, handle: Handle, name: str, i: int) -> int:
-        index = self._valid(handle, f"read of .{name}")
-        return int.from_bytes(self.memory.read(self.addresses[index] + i * WORD, WORD), "little", signed=True)
-
-    def _store(self, handle: Handle, name: str, i: int, value: int) -> None:
-        index = self._valid(handle, f"write of .{name}")
-        if type(value) is not int or not -(1 << 63) <= value < 1 << 63:
-            raise BadRequest(f"field {name!r} holds a 64-bit integer, not {value!r}", step=self.step)
-        self.memory.write(self.addresses[index] + i * WORD, value.to_bytes(WORD, "little", signed=True))
-
     # -- leaks and closing -----------------------------------------------------------------------
     def _who(self) -> str:
         shown = [f"#{i} since step {s}" for i, s in list(self._in_use.items())[:4]]
@@ -340,3 +264,19 @@ class ObjectPool:
 
     def __repr__(self) -> str:
         return f"<ObjectPool of {self.capacity} {self.handle_type.__name__} objects: {self.in_use} in use>"
+
+
+__all__ = [
+    "Acquire",
+    "DoubleRelease",
+    "ForeignObject",
+    "Handle",
+    "ObjectLeak",
+    "ObjectPool",
+    "ObjectPoolSnapshot",
+    "PoolExhausted",
+    "Refill",
+    "Release",
+    "Slot",
+    "UseAfterRelease",
+]
