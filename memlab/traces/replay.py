@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..allocators.registry import REGISTRY, allocator, parse_spec
 from ..errors import BadRequest, HeapCorruption, MemlabError
+from .lineup import NATIVE, build, general_purpose, skipped
 from .native import NativeHeap, direct, on_fresh_thread, release
 from .progress import Progress
 from .rep import ALLOC, FREE, Trace
@@ -41,9 +41,6 @@ KEYS = (
     "ops_per_second",
     "errors",
 )
-NATIVE = "glibc"
-BUMP_CAP = 64 << 20
-"""The largest buffer a replay gives a bump allocator (it never reuses, so it needs a lot)."""
 SAMPLES = 200
 """Points of the footprint-over-time curve (and progress bar updates) per replay."""
 
@@ -68,80 +65,6 @@ class Result:
     def as_dict(self) -> dict:
         data = asdict(self)
         return {key: data[key] for key in KEYS}
-
-
-# -- which allocators, built how ----------------------------------------------------------------
-def _wraps(name: str) -> bool:
-    """Is ``name`` a wrapper (:mod:`memlab.compose`) that adds a behaviour to another allocator?"""
-    factory = REGISTRY[name].factory
-    mro = getattr(factory, "__mro__", ())
-    return any(c.__name__ == "Wrapper" and c.__module__.endswith("compose.wrapper") for c in mro)
-
-
-def _fits(name: str) -> bool:
-    """Can a fresh ``name`` allocator hold blocks of 1, 100 and 4000 bytes, freed in any order?"""
-    entry = REGISTRY[name]
-    if entry.free_order != "any" or _wraps(name):
-        return False
-    try:
-        heap = entry.factory(**_replay_options(name, {}, None))
-        blocks = [heap.alloc(size) for size in (1, 100, 4000)]
-        for address in blocks:
-            heap.free(address)
-    except Exception:
-        return False
-    return True
-
-
-def general_purpose() -> list[str]:
-    """Registered strategies that serve requests of any size in any order (fit for real traces).
-
-    Wrappers (fallback, thread-safe, debug, ...) are left out: they replay the allocator they wrap.
-    """
-    return [name for name in sorted(REGISTRY) if _fits(name)]
-
-
-def skipped() -> dict[str, str]:
-    """Registered allocators a real trace cannot go through, with the reason."""
-    out = {}
-    for name in sorted(REGISTRY):
-        if _wraps(name):
-            out[name] = "wraps another allocator (memlab.compose): replay the allocator it wraps"
-        elif REGISTRY[name].free_order != "any":
-            out[name] = f"frees only in {REGISTRY[name].free_order} order; real programs free in any order"
-        elif not _fits(name):
-            out[name] = "serves fixed-size (or only small) blocks; a trace asks for many sizes"
-    return out
-
-
-def _replay_options(name: str, options: dict, trace: Trace | None) -> dict:
-    """Options a replay adds so a fixed-capacity allocator can serve the whole trace.
-
-    A bump allocator gets a buffer for every byte the trace requests (it never reuses, up to
-    ``BUMP_CAP``); a buddy allocator gets a top order that holds the largest request. Options
-    given in the spec win.
-    """
-    options = dict(options)
-    sizes = [1 << 16] if trace is None else [size for kind, _, size in trace.ops if kind != FREE]
-    if name == "bump" and "size" not in options and "buffer" not in options:
-        need = sum(-(-size // 16) * 16 for size in sizes)
-        options["size"] = min(BUMP_CAP, max(4096, -(-need // 4096) * 4096))
-    if name == "buddy" and "max_order" not in options:
-        options["max_order"] = min(30, max(12, (max(sizes, default=1) - 1).bit_length()))
-    return options
-
-
-def build(spec: str, trace: Trace | None = None):
-    """The allocator a spec names, configured for replaying ``trace``; ``"glibc"`` is the C library."""
-    name, options = parse_spec(spec)
-    if name == NATIVE:
-        if options:
-            raise BadRequest(f"allocator spec {spec!r}: glibc takes no options")
-        return NativeHeap()
-    if name not in REGISTRY:
-        known = ", ".join([*sorted(REGISTRY), NATIVE])
-        raise BadRequest(f"no allocator named {name!r}; known: {known}")
-    return allocator(name, **_replay_options(name, options, trace))
 
 
 # -- the replay loop ------------------------------------------------------------------------------
@@ -307,3 +230,6 @@ def replay_all(
                 if on_skip is not None:
                     on_skip(spec, str(e))
     return results
+
+
+__all__ = ["KEYS", "NATIVE", "Result", "build", "general_purpose", "replay", "replay_all", "skipped"]
