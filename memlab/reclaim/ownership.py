@@ -28,65 +28,15 @@ from ..events import Event, Recorder
 from .ownership_borrows import check, kill
 from .ownership_errors import BorrowError, BorrowMutError, Label, OwnershipError, RustPanic, site
 from .ownership_eval import Evaluator, Guard, Var, relabel
-from .ownership_events import (
-    DropValue,
-    FreeBlock,
-    Line,
-    LoanInfo,
-    Mark,
-    OwnershipSnapshot,
-    Rejected,
-    Stmt,
-    VarInfo,
-)
-from .ownership_exprs import Expr
+from .ownership_events import DropValue, FreeBlock, Line, Rejected, Stmt
+from .ownership_exprs import Expr, borrow, borrow_mut, clone, downgrade, move, ref, ref_mut, upgrade
+from .ownership_inspect import OwnershipInspection
 from .ownership_rc import Rc, RefCell, Weak
-from .ownership_scope import Scope, short
+from .ownership_scope import Scope
 from .ownership_values import Box, Heap, Int, Option, Str, String, Struct, Value, Vec, wrap
 
 
-# -- expressions: what may stand on the right of `let x = ...` -----------------------------------
-def ref(path: str) -> Expr:
-    """``&x`` (also ``&v[0]``, ``&p.name``): a shared borrow."""
-    return Expr("ref", path)
-
-
-def ref_mut(path: str) -> Expr:
-    """``&mut x``: the one mutable borrow."""
-    return Expr("ref_mut", path)
-
-
-def move(name: str) -> Expr:
-    """``x``: moves the value out of ``x`` (copies it, for Copy types such as i32 and &T)."""
-    return Expr("move", name)
-
-
-def clone(name: str) -> Expr:
-    """``x.clone()`` (deep copy), or ``Rc::clone(&x)`` for an Rc (one more strong count)."""
-    return Expr("clone", name)
-
-
-def downgrade(name: str) -> Expr:
-    """``Rc::downgrade(&x)``: a Weak pointer to the same RcBox."""
-    return Expr("downgrade", name)
-
-
-def upgrade(name: str) -> Expr:
-    """``w.upgrade()``: ``Some(Rc)`` while the value lives, else ``None``."""
-    return Expr("upgrade", name)
-
-
-def borrow(name: str) -> Expr:
-    """``c.borrow()`` on a RefCell: a ``Ref`` guard, checked at run time."""
-    return Expr("borrow", name)
-
-
-def borrow_mut(name: str) -> Expr:
-    """``c.borrow_mut()`` on a RefCell: a ``RefMut`` guard, checked at run time."""
-    return Expr("borrow_mut", name)
-
-
-class Ownership(Evaluator):
+class Ownership(OwnershipInspection, Evaluator):
     """A Rust program run one statement at a time; a recordable source of events."""
 
     recorder = None
@@ -245,54 +195,6 @@ class Ownership(Evaluator):
         live = [f"`{v.name}`" for v in reversed(scope.vars) if v.state == "live"]
         detail = f"end of the block: drop {', '.join(live)}" if live else "end of the block: nothing left to drop"
         self.run(scope, "end", "}", lambda now: None, commit, announce=True, detail=detail)
-
-    # -- what views and tests read --------------------------------------------------------------
-    def snapshot(self) -> OwnershipSnapshot:
-        depth = {id(v): v.depth for v in self.vars}
-        vars_ = tuple(
-            VarInfo(
-                v.index,
-                v.name,
-                depth[id(v)],
-                v.mutable,
-                v.type,
-                v.state,
-                "" if v.value is None else short(v.value.show()),
-                v.declared.step,
-                tuple(Mark(*m) for m in v.marks),
-            )
-            for v in self.vars
-        )
-        loans = tuple(
-            LoanInfo(
-                ln.id,
-                ln.owner.index,
-                ln.path,
-                ln.kind,
-                tuple(h.index for h in ln.ever),
-                ln.label.step,
-                ln.state,
-                ln.ended,
-                ln.killed,
-                ln.kill[0] if ln.kill else "",
-            )
-            for ln in self.loans
-        )
-        counts = tuple(
-            (v.name, v.value.box.strong, v.value.box.weak_count())
-            for v in self.vars
-            if v.state == "live" and isinstance(v.value, (Rc, Weak))
-        )
-        heap = self.allocator.snapshot() if self.allocator is not None else None
-        return OwnershipSnapshot(self.step, tuple(self.lines), vars_, loans, heap, counts)
-
-    def leaks(self) -> list[str]:
-        """What a finished program never freed: Rc values whose strong count never reached 0."""
-        return [
-            f"{box.value.type} in an RcBox still held by {box.strong} strong reference(s)"
-            for box in self.boxes
-            if box.strong > 0 and not self.open
-        ]
 
 
 __all__ = [

@@ -50,3 +50,44 @@ def path_keys(path: str) -> list[str]:
 
 
 _PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[\d+\])*")
+
+
+# -- the constructors: what may stand on the right of `let x = ...` ------------------------------
+def ref(path: str) -> Expr:
+    """``&x`` (also ``&v[0]``, ``&p.name``): a shared borrow."""
+    return Expr("ref", path)
+
+
+def ref_mut(path: str) -> Expr:
+    """``&mut x``: the one mutable borrow."""
+    return Expr("ref_mut", path)
+
+
+def move(name: str) -> Expr:
+    """``x``: moves the value out of ``x`` (copies it, for Copy types such as i32 and &T)."""
+    return Expr("move", name)
+
+
+def clone(name: str) -> Expr:
+    """``x.clone()`` (deep copy), or ``Rc::clone(&x)`` for an Rc (one more strong count)."""
+    return Expr("clone", name)
+
+
+def downgrade(name: str) -> Expr:
+    """``Rc::downgrade(&x)``: a Weak pointer to the same RcBox."""
+    return Expr("downgrade", name)
+
+
+def upgrade(name: str) -> Expr:
+    """``w.upgrade()``: ``Some(Rc)`` while the value lives, else ``None``."""
+    return Expr("upgrade", name)
+
+
+def borrow(name: str) -> Expr:
+    """``c.borrow()`` on a RefCell: a ``Ref`` guard, checked at run time."""
+    return Expr("borrow", name)
+
+
+def borrow_mut(name: str) -> Expr:
+    """``c.borrow_mut()`` on a RefCell: a ``RefMut`` guard, checked at run time."""
+    return Expr("borrow_mut", name)
