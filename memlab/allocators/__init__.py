@@ -15,7 +15,7 @@ BROKEN: dict[str, str] = {}
 """Allocator modules that failed to import, with the reason (a test requires this to be empty)."""
 
 for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_") and _module.name not in ("base", "registry"):
+    if not _module.name.startswith("_") and _module.name not in ("base", "blocks", "registry"):
         try:
             importlib.import_module(f"{__name__}.{_module.name}")
         except Exception as _error:  # one broken strategy must not take the others down

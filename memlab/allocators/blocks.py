@@ -1,0 +1,86 @@
+"""What an allocator shows of itself: block states, ``Block``, ``Stats`` and ``HeapSnapshot``.
+
+Plain frozen data, read by views, tests and the property suite; every allocator's ``layout()``,
+``stats()`` and ``snapshot()`` (see :mod:`.base`) return these. A layout is the allocator's own
+account of its memory, in address order, like the picture a heap checker such as malloclab's
+``mm_checkheap`` walks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ALLOCATED = "allocated"
+FREE = "free"
+METADATA = "metadata"
+DEAD = "dead"
+"""Bytes no request can use: padding, page and span tails, slack, quarantined or leaked blocks,
+and a bump allocator's out-of-order frees (until a reset)."""
+
+SNAPSHOT_BYTES = 1 << 16
+"""Snapshots keep a copy of the heap's bytes when it is at most this large."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One block of a layout, as plain data for views and tests."""
+
+    address: int
+    size: int
+    state: str
+    label: str = ""
+    header: int = 0
+    footer: int = 0
+    requested: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+    @property
+    def payload(self) -> int:
+        return self.address + self.header
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What an allocator has done and what it holds (bytes unless said otherwise)."""
+
+    live_bytes: int
+    peak_live_bytes: int
+    live_blocks: int
+    footprint: int
+    peak_footprint: int
+    allocs: int
+    frees: int
+    reallocs: int
+    failures: int
+    syscalls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overhead(self) -> int:
+        """Footprint not holding live payload: headers, padding, free space."""
+        return self.footprint - self.live_bytes
+
+    @property
+    def utilization(self) -> float:
+        """malloclab's utilization: peak live payload / peak footprint."""
+        return self.peak_live_bytes / self.peak_footprint if self.peak_footprint else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HeapSnapshot:
+    """The state of an allocator at one moment: layout, statistics and (small heaps) bytes."""
+
+    blocks: tuple[Block, ...]
+    start: int
+    end: int
+    stats: Stats
+    data: bytes = b""
+
+    def read(self, address: int, n: int) -> bytes:
+        """Bytes of the heap as they were, if the snapshot kept them."""
+        if not self.data or address < self.start or address + n > self.start + len(self.data):
+            raise ValueError(f"snapshot holds no bytes at {address:#x}")
+        offset = address - self.start
+        return self.data[offset : offset + n]
