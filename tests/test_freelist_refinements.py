@@ -4,6 +4,7 @@ Each is checked in the simulated bytes (tags, footprint, sbrk calls), against ba
 the property suite, and on the traces they are meant for."""
 
 import pytest
+from test_freelist import state, tags, word  # reading tags from simulated memory
 
 import memlab
 from memlab import BadRequest, OutOfMemory
@@ -11,21 +12,6 @@ from memlab.allocators.freelist import LARGE, FreeListHeap
 from memlab.contract import random_walk
 from memlab.traces import replay
 from memlab.traces.generators import binary, realloc_trace
-
-
-def word(heap, address):
-    return heap.memory.read_word(address, 4)
-
-
-def tags(heap, bp):
-    """(header, footer) of the block whose payload starts at ``bp``, read from memory."""
-    header = word(heap, bp - 4)
-    return header, word(heap, bp - 8 + (header & ~7))
-
-
-def state(heap):
-    start, end = heap.extent()
-    return heap.layout(), heap.memory.read(start, end - start)
 
 
 def test_options_are_named_and_checked():
