@@ -16,8 +16,9 @@ from .errors import (
     WildAccess,
 )
 from .heap import ManualHeap
+from .leak_report import LeakReport
 from .pointers import Ptr
-from .reports import BugReport, LeakReport
+from .reports import BugReport
 from .sites import Site
 
 __all__ = [

@@ -41,9 +41,10 @@ from ..events import Event
 from ..memory import align_up
 from .access import CheckedAccess, is_int
 from .errors import HeapBufferOverflow, HeapBufferUnderflow
+from .leak_report import Leak, LeakReport
 from .leaks import classify
 from .records import LIVE, QUARANTINED, RELEASED, BlockRecord, SpanIndex
-from .reports import BlockInfo, BugReport, Leak, LeakReport
+from .reports import BlockInfo, BugReport
 from .sites import capture
 
 MALLOC_FILL = 0xBE

@@ -21,8 +21,9 @@ from ..compose.wrapper import Child, build
 from ..errors import BadRequest, BadSize
 from .debug import DebugAllocator
 from .errors import SegmentationFault
+from .leak_report import LeakReport
 from .pointers import Ptr
-from .reports import BugReport, LeakReport
+from .reports import BugReport
 from .sites import capture
 
 MAX_STRING = 1 << 16

@@ -19,8 +19,8 @@ import bisect
 from collections.abc import Iterable
 
 from ..memory import WORD, Memory, align_up
+from .leak_report import DIRECT, INDIRECT, POSSIBLY, REACHABLE
 from .records import BlockRecord
-from .reports import DIRECT, INDIRECT, POSSIBLY, REACHABLE
 
 
 class _Pointers:
