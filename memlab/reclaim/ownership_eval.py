@@ -11,6 +11,7 @@ from .ownership_borrows import Loan, check, kill, later_use
 from .ownership_errors import BorrowError, BorrowMutError, Label, OwnershipError
 from .ownership_exprs import Expr, path_keys
 from .ownership_rc import Rc, RefCell, Weak
+from .ownership_refs import Guard, Ref
 from .ownership_values import Option, Value
 
 REF_OPS = ("ref", "ref_mut", "borrow", "borrow_mut")
@@ -31,67 +32,6 @@ class Var:
 
     def __repr__(self) -> str:
         return f"Var({self.name}, {self.state})"
-
-
-class Ref(Value):
-    """``&x`` or ``&mut x`` (also ``&v[0]``): a loan of ``owner`` reaching the value at ``keys``."""
-
-    def __init__(self, loan: Loan, owner: Var, keys: list[str], mutable: bool) -> None:
-        super().__init__()
-        self.loan, self.owner, self.keys, self.mutable = loan, owner, keys, mutable
-        self.copy = not mutable
-        self.built = True
-
-    def target(self) -> Value:
-        value = self.owner.value
-        for key in self.keys:
-            value = value.part(key)
-        return value
-
-    type = property(lambda self: ("&mut " if self.mutable else "&") + self.target().type)
-
-    def rust(self) -> str:
-        return self.loan.kind + ("" if self.loan.kind == "&" else " ") + self.loan.path
-
-    def show(self):
-        if self.owner.value is None:
-            return f"<dangling: `{self.owner.name}` is {self.owner.state}>"
-        return self.target().show()
-
-    def place(self, heap, home) -> None:
-        self.home = home
-
-    def drop(self, ctx, path: str) -> None:
-        pass  # a reference has no drop glue; its loan ends with it
-
-    def fresh(self) -> Value:
-        return Ref(self.loan, self.owner, self.keys, self.mutable)
-
-
-class Guard(Value):
-    """``Ref<'_, T>`` / ``RefMut<'_, T>`` from ``RefCell::borrow`` / ``borrow_mut``."""
-
-    def __init__(self, cell: RefCell, loan: Loan, mutable: bool) -> None:
-        super().__init__()
-        self.cell, self.loan, self.mutable = cell, loan, mutable
-        self.size, self.built = 16, True
-
-    type = property(lambda self: f"{'RefMut' if self.mutable else 'Ref'}<'_, {self.cell.inner.type}>")
-
-    def rust(self) -> str:
-        return f"{self.loan.path}.{'borrow_mut' if self.mutable else 'borrow'}()"
-
-    def show(self):
-        return self.cell.show()
-
-    def place(self, heap, home) -> None:
-        self.home = home
-
-    def drop(self, ctx, path: str) -> None:
-        old = self.cell.flag
-        self.cell.flag = 0 if self.mutable else old - 1
-        self.cell.write(ctx.heap)
-        ctx.dropped(path, self, f"the RefCell's borrow flag goes {old} → {self.cell.flag}")
 
 
 def relabel(label: Label, text: str) -> Label:
@@ -269,3 +209,6 @@ class Evaluator:
         self.loans.append(loan)
         var.marks.append((now.step, "borrowed", e.op))
         return Guard(cell, loan, mutable)
+
+
+__all__ = ["REF_OPS", "Evaluator", "Guard", "Ref", "Var", "relabel"]
