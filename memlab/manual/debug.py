@@ -40,19 +40,15 @@ from ..errors import BadRequest, BadSize, DoubleFree, InvalidFree, MemlabError, 
 from ..events import Event
 from ..memory import align_up
 from .access import CheckedAccess, is_int
-from .errors import HeapBufferOverflow, HeapBufferUnderflow
 from .leak_report import Leak, LeakReport
 from .leaks import classify
+from .quarantine import FREE_FILL, HISTORY, Quarantine, Released
 from .records import LIVE, QUARANTINED, RELEASED, BlockRecord, SpanIndex
+from .redzones import LEFT_REDZONE, RIGHT_REDZONE, Redzones
 from .reports import BlockInfo, BugReport
 from .sites import capture
 
 MALLOC_FILL = 0xBE
-FREE_FILL = 0xAA
-LEFT_REDZONE = 0xFA
-RIGHT_REDZONE = 0xFB
-HISTORY = 4096
-"""Released blocks remembered (for use-after-free reports) until their memory is reused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +61,7 @@ class BugCaught(Event):
         return f"caught: {self.bug}{where}"
 
 
-@dataclass(frozen=True, slots=True)
-class Released(Event):
-    address: int
-    size: int
-
-    def describe(self) -> str:
-        return f"the freed {self.size}-byte block at {self.address:#x} leaves quarantine: its memory can be reused"
-
-
-def _first_not(data: bytes, value: int) -> int:
-    """Index of the first byte of ``data`` that is not ``value``, or -1."""
-    stripped = data.lstrip(bytes([value]))
-    return len(data) - len(stripped) if stripped else -1
-
-
-class DebugAllocator(CheckedAccess, Wrapper):
+class DebugAllocator(CheckedAccess, Redzones, Quarantine, Wrapper):
     """Catches double/invalid frees, use after free, overflows, uninitialised reads and leaks."""
 
     name = "debug"
@@ -207,51 +188,6 @@ class DebugAllocator(CheckedAccess, Wrapper):
         self._report("bad-free", InvalidFree, address, what, record=record)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _check_redzones(self, record: BlockRecord, when: str) -> None:
-        """Find writes into the redzones (canaries) that the checked accesses did not see."""
-        left = _first_not(self.memory.read(record.raw, record.left), LEFT_REDZONE)
-        right = _first_not(self.memory.read(record.end, record.right), RIGHT_REDZONE)
-        if left < 0 and right < 0:
-            return
-        at = record.raw + left if left >= 0 else record.end + right
-        cls = HeapBufferUnderflow if left >= 0 else HeapBufferOverflow
-        side = "left" if left >= 0 else "right"
-        note = f"the {side} redzone was overwritten before this {when}"
-        self._report("heap-buffer-overflow", cls, at, when, record=record, note=note, abort=False)
-        self._poison(record)
-
-    def _poison(self, record: BlockRecord) -> None:
-        self.memory.fill(record.raw, record.left, LEFT_REDZONE)
-        self.memory.fill(record.end, record.right, RIGHT_REDZONE)
-
-    def _free(self, address: int, size: int) -> None:
-        record = self._records[address]
-        self._check_redzones(record, "free")
-        record.state, record.free_step, record.free_site = QUARANTINED, self.step, self._site()
-        self.memory.fill(record.payload, record.size, FREE_FILL)
-        self._quarantine.append(record)
-        self.quarantined_bytes += record.total
-        while self.quarantined_bytes > self.quarantine_limit and self._quarantine:
-            self._release(self._quarantine.popleft())
-
-    def _release(self, record: BlockRecord) -> None:
-        self.quarantined_bytes -= record.total
-        self._relay(self.inner.free, record.raw)
-        self._spans.remove(record)
-        del self._records[record.payload]
-        record.state = RELEASED
-        self._history.add(record)
-        self._history_order.append(record)
-        if len(self._history_order) > HISTORY:
-            self._history.remove(self._history_order.popleft())
-        if self.recorder is not None:
-            self._emit(Released(self.step, record.payload, record.size))
-
-    def drain(self) -> None:
-        """Empty the quarantine: give every freed block back to the wrapped allocator."""
-        while self._quarantine:
-            self._release(self._quarantine.popleft())
-
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
         record = self._records[address]
         total = record.left + new_size + self.redzone
@@ -316,8 +252,7 @@ class DebugAllocator(CheckedAccess, Wrapper):
                 )
             if record.state == LIVE and record.payload not in self._live:
                 self._corrupt(f"block {record.payload:#x} is recorded live but was freed", record.payload)
-            left = _first_not(self.memory.read(record.raw, record.left), LEFT_REDZONE)
-            right = _first_not(self.memory.read(record.end, record.right), RIGHT_REDZONE)
+            left, right = self._damage(record)
             if record.state == LIVE and (left >= 0 or right >= 0):
                 side = "left" if left >= 0 else "right"
                 self._corrupt(f"the {side} redzone of block {record.payload:#x} was overwritten", record.payload)
@@ -327,3 +262,15 @@ class DebugAllocator(CheckedAccess, Wrapper):
             )
         if any(r.state != RELEASED for r in self._history):
             self._corrupt("a remembered released block is not released")
+
+
+__all__ = [
+    "FREE_FILL",
+    "HISTORY",
+    "LEFT_REDZONE",
+    "MALLOC_FILL",
+    "RIGHT_REDZONE",
+    "BugCaught",
+    "DebugAllocator",
+    "Released",
+]
