@@ -13,8 +13,9 @@ from html import escape
 
 from ..events import Event
 from ..reclaim.snapshot import GraphSnapshot, Node
-from .graph import COLOUR_FILL, graph_svg
-from .graph import DEFS as GRAPH_DEFS
+from .graph import graph_svg
+from .graph_style import COLOUR_FILL
+from .graph_style import DEFS as GRAPH_DEFS
 from .style import PALETTE, rect, svg, text
 
 
