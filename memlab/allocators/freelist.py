@@ -21,8 +21,8 @@ Two refinements beyond ``mm.c``, off by default, raise utilization (malloclab's 
   grows it in place the same way;
 * ``place="by-size"``: a request of ``LARGE`` bytes or more takes the *high* end of the free
   block it splits, a small one the low end, so small and large blocks gather apart and freeing
-  the large ones leaves holes that merge (the usual answer to malloclab's ``binary`` traces;
-  Wilson et al. 1995 discuss such size-segregated placement).
+  the large ones leaves holes that merge (a common answer to malloclab's ``binary`` traces,
+  not something ``mm.c`` or glibc does).
 
 Free blocks are found by :mod:`.freelist_lists` (implicit, explicit or segregated lists) with a
 placement policy from :mod:`.freelist_fit` (first, next, best, worst). Simplifications: 4-byte
