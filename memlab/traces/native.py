@@ -1,26 +1,20 @@
 """The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes.
 
-Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint
-comes from ``mallinfo2()`` (glibc 2.33+; older glibc's ``mallinfo()`` is used as a fallback):
-``arena`` bytes taken with sbrk (all arenas), ``hblkhd`` bytes in mmapped chunks, ``uordblks``
-bytes in use, ``fordblks`` bytes free inside the arenas.
-
-The replay runs inside a Python process whose heap already holds Python's own blocks and some
-free space, so the footprint charged to the replay is measured against a baseline taken just
-before it (after ``malloc_trim(0)``): the bytes the replay's chunks occupy (in use now minus in
-use before, chunk headers included) plus any free space the heap gained meanwhile (space glibc
-took from the OS, or freed, and could not reuse). Free space that was already there is not
-charged, so a small trace does not pay for Python's leftovers. Simplifications: the process's
-other threads and Python itself may malloc during the replay (a few KiB of noise), and nothing
-here can check glibc's heap (glibc checks itself and aborts on corruption).
+Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint is
+malloclab's heap size, measured on the replay's own chunks (:mod:`.native_chunks`): the bytes
+from the lowest chunk to the end of the highest live one, holes included, plus the chunks glibc
+mapped on their own. ``mallinfo2()`` (glibc 2.33+; ``mallinfo()`` on older ones) only tells
+that the C library is glibc.
 
 The replay runs on a thread of its own (:func:`on_fresh_thread`): its tcache starts empty, so
-chunks Python left in the main thread's tcache (counted as in use) are not silently reused, and
-glibc usually gives the thread an arena of its own. A thread frees its tcache only as it exits,
-after Python's ``join`` has returned, so the next measurement waits until the thread is gone:
-otherwise those frees would land in the middle of it and shrink its footprint. Which arena it gets depends on
-what the process did before, so glibc's figures vary a little from run to run; the CLI, which
-starts a fresh process each time, gives the same figures every time.
+chunks Python left in the main thread's tcache are not silently reused, and glibc usually gives
+the thread an arena of its own, away from Python's blocks. A thread frees its tcache only as it
+exits, after Python's ``join`` has returned, so the next measurement waits until the thread is
+gone: otherwise those frees would land in the middle of it. Which arena it gets depends on what
+the process did before, so glibc's figures vary a little from run to run; the CLI, which starts
+a fresh process each time, gives the same figures every time. Simplifications: Python itself
+may malloc in the same arena during the replay (a few KiB of noise), and nothing here can check
+glibc's heap (glibc checks itself and aborts on corruption).
 """
 
 from __future__ import annotations
@@ -36,6 +30,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 from ..errors import BadRequest, OutOfMemory
+from .native_chunks import ChunkMap
 
 _FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
 
@@ -100,36 +95,32 @@ def mallinfo() -> dict[str, int]:
 class NativeHeap:
     """glibc's malloc with the interface a replay needs: alloc, free, realloc, footprint.
 
-    Every call is followed by a ``mallinfo2`` to track the peak footprint, which makes it slow:
-    time the C library with :func:`direct` instead.
+    Every call reads the chunk's header to keep the footprint, which makes it slow: time the
+    C library with :func:`direct` instead.
     """
 
     name = "glibc"
 
     def __init__(self) -> None:
         self.lib = _library()
-        self._info = self.lib.mallinfo2 if hasattr(self.lib, "mallinfo2") else self.lib.mallinfo
-        self._in_use0 = self._free0 = 0
+        self.chunks = ChunkMap()
         self.peak_footprint = 0
-        self.begin()
 
     def begin(self) -> None:
-        """Take the baseline: from now on, footprint counts only what the replay adds."""
+        """Start measuring: ``malloc_trim(0)`` first, so free chunks glibc kept are merged."""
         if hasattr(self.lib, "malloc_trim"):
             self.lib.malloc_trim(0)
-        m = self._info()
-        self._in_use0, self._free0 = m.uordblks + m.hblkhd, m.fordblks
+        self.chunks = ChunkMap()
         self.peak_footprint = 0
 
     @property
     def footprint(self) -> int:
-        """Bytes of the C heap charged to this replay (see the module docstring)."""
-        m = self._info()
-        in_use = m.uordblks + m.hblkhd - self._in_use0
-        return max(0, in_use + max(0, m.fordblks - self._free0))
+        """Bytes of glibc's heap the replay's chunks have reached (see :mod:`.native_chunks`)."""
+        return self.chunks.bytes
 
-    def _after(self) -> None:
-        f = self.footprint
+    def _after(self, address: int) -> None:
+        self.chunks.add(address)
+        f = self.chunks.bytes
         if f > self.peak_footprint:
             self.peak_footprint = f
 
@@ -137,18 +128,20 @@ class NativeHeap:
         address = self.lib.malloc(size)
         if not address:
             raise OutOfMemory(f"glibc malloc({size}) returned NULL")
-        self._after()
+        self._after(address)
         return address
 
     def free(self, address: int) -> None:
+        self.chunks.remove(address)
         self.lib.free(address)
-        self._after()
 
     def realloc(self, address: int | None, size: int) -> int:
         new = self.lib.realloc(address or None, size)
         if not new:
             raise OutOfMemory(f"glibc realloc({address or 0:#x}, {size}) returned NULL")
-        self._after()
+        if address:
+            self.chunks.remove(address)
+        self._after(new)
         return new
 
     def check(self) -> None:

@@ -14,8 +14,9 @@ Per (trace, allocator) a :class:`Result` with
 The replay loop does nothing per operation beyond the allocator call and a running sum of live
 bytes; the footprint is read only when live memory reaches a new peak. ``check=True`` runs the
 allocator's ``check()`` after every operation and stops at the first broken invariant.
-The machine's own malloc (``"glibc"``) is replayed twice: once reading ``mallinfo2`` after every
-call (the measurements), once calling the C functions directly (the speed).
+The machine's own malloc (``"glibc"``) is replayed twice: once reading each chunk's header after
+every call (the measurements: where its heap reaches, :mod:`.native_chunks`), once calling the
+C functions directly (the speed).
 """
 
 from __future__ import annotations
@@ -93,12 +94,21 @@ def _peak_footprint(heap) -> int:
     return heap.stats().peak_footprint if hasattr(heap, "stats") else heap.peak_footprint
 
 
-def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result) -> list[int]:
+def _buffers(trace: Trace) -> tuple[list[int], list[int], list]:
+    """The replay's tables (address and size by block id, timeline samples), made up front.
+
+    For glibc they are made before the replay's thread starts, so they live in the main
+    thread's arena, not in the one being measured.
+    """
+    every = max(1, len(trace.ops) // SAMPLES)
+    return [0] * trace.num_ids, [0] * trace.num_ids, [None] * (len(trace.ops) // every + 2)
+
+
+def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result, buffers=None) -> list[int]:
     """Run every operation; fill ``out``; return the addresses still held at the end."""
     ops, n = trace.ops, len(trace.ops)
-    address, size = [0] * trace.num_ids, [0] * trace.num_ids
+    address, size, samples = buffers or _buffers(trace)
     every = max(1, n // SAMPLES)
-    samples: list = [None] * (n // every + 2)  # allocated before glibc's baseline is taken
     if hasattr(heap, "begin"):
         heap.begin()
     alloc, free, realloc = heap.alloc, heap.free, heap.realloc
@@ -148,7 +158,8 @@ def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: 
         except Exception as e:  # noqa: BLE001 - reported, like the checks in the loop
             out.errors += 1
             out.stopped = f"{trace.name}, after the last operation: {type(e).__name__}: {e}"
-    out.timeline = samples[:taken]
+    del samples[taken:]  # in place: a copy would be made in the arena being measured
+    out.timeline = samples
     out.peak_live_bytes = peak
     out.heap_bytes = _peak_footprint(heap)
     out.utilization = peak / out.heap_bytes if out.heap_bytes and peak else None
@@ -183,7 +194,9 @@ def replay(
         bar = Progress(len(trace), f"{trace.name} · {label or spec}", delay=0.0 if progress else 0.5)
     try:
         if isinstance(heap, NativeHeap):
-            on_fresh_thread(lambda: release(_execute(trace, heap, check=check, progress=bar, out=result)))
+            tables = _buffers(trace)
+            run = lambda: _execute(trace, heap, check=check, progress=bar, out=result, buffers=tables)  # noqa: E731
+            on_fresh_thread(lambda: release(run()))
             elapsed = on_fresh_thread(lambda: _time_native(trace))
         else:
             start = time.perf_counter()
