@@ -5,11 +5,14 @@ nobody records and on a recorded one must end with the same memory, layout, stat
 search counts, and must raise the same errors."""
 
 import contextlib
+import gc
 import random
+import weakref
 
 import pytest
 
 import memlab
+from memlab.allocators import freelist_fast
 from memlab.allocators.freelist import FreeListHeap
 
 FAST = [
@@ -39,13 +42,23 @@ def program(heap, seed: int, ops: int = 3000) -> list[str]:
     return failures
 
 
+@pytest.fixture(params=["python", "c"])
+def implementation(request, monkeypatch):
+    """Run the test on the Python fast path and, where it was built, on the C one."""
+    if request.param == "python":
+        monkeypatch.setattr(freelist_fast, "COMPILED", None)
+    elif freelist_fast.COMPILED is None:
+        pytest.skip("the C fast path was not built here (no C compiler when memlab was installed)")
+    return request.param
+
+
 def outcome(heap, failures):
     start, end = heap.extent()
     return heap.layout(), heap.memory.read(start, end - start), heap.stats(), heap.search_stats(), failures
 
 
 @pytest.mark.parametrize("options", FAST, ids=lambda o: "-".join(map(str, o.values())))
-def test_fast_and_readable_paths_leave_the_same_bytes(options):
+def test_fast_and_readable_paths_leave_the_same_bytes(options, implementation):
     fast = FreeListHeap(limit=96 << 10, **options)
     readable = FreeListHeap(limit=96 << 10, **options)
     assert "_alloc" in vars(fast)  # the fast path is installed for these options
@@ -58,7 +71,7 @@ def test_fast_and_readable_paths_leave_the_same_bytes(options):
     fast.check()
 
 
-def test_recording_midway_switches_paths_and_back():
+def test_recording_midway_switches_paths_and_back(implementation):
     heap = memlab.allocator("freelist", list="segregated", chunk=512)
     a, b, c = heap.alloc(40), heap.alloc(100), heap.alloc(40)
     with heap.record() as rec:
@@ -71,7 +84,7 @@ def test_recording_midway_switches_paths_and_back():
     assert heap.reclaimed()
 
 
-def test_search_counts_add_up_across_both_paths():
+def test_search_counts_add_up_across_both_paths(implementation):
     """The fast path keeps its own counts; search_stats() adds them to the readable path's."""
     sizes = random.Random(5).choices(range(1, 700), k=400)
     outcomes = []
@@ -92,3 +105,53 @@ def test_search_counts_add_up_across_both_paths():
 def test_the_fast_path_is_not_used_where_it_does_not_apply():
     for options in ({"list": "implicit"}, {"list": "segregated", "fit": "best"}, {"coalesce": "deferred"}):
         assert "_alloc" not in vars(memlab.allocator("freelist", **options))
+
+
+def test_the_c_path_is_the_one_installed_where_it_was_built():
+    heap = memlab.allocator("freelist", list="segregated")
+    compiled = freelist_fast.COMPILED is not None
+    assert (type(heap._alloc).__name__ == "builtin_function_or_method") == compiled
+
+
+def corrupt_then_step(seed: int) -> tuple:
+    """A heap after a seeded program, one tag the next step reads poked, then that step."""
+    rng = random.Random(seed)
+    heap = FreeListHeap(list=rng.choice(("explicit", "segregated")), order=rng.choice(("lifo", "address")), chunk=512)
+    held = [heap.alloc(rng.randint(1, 300)) for _ in range(12)]
+    for bp in rng.sample(held, 6):
+        heap.free(bp)
+        held.remove(bp)
+    start, end = heap.extent()
+    freeing = rng.choice(held) if rng.random() < 0.5 else None
+    if freeing:  # its header, its left neighbour's footer or its right neighbour's header
+        size = heap.memory.read_word(freeing - 4, 4) & ~7
+        tag = rng.choice((freeing - 4, freeing - 8, freeing + size - 4))
+    else:  # the header of a free block a search will read
+        tag = rng.choice([b.address for b in heap.layout() if b.state == "free"])
+    value = rng.choice((0, 1, 8, 0xFFFFFFF0, 0xFFFFFFFF, rng.randrange(16, 1 << 12, 8), rng.randrange(start, end)))
+    heap.memory.write_word(tag, value, 4)
+    try:
+        result = heap.free(freeing) if freeing else heap.alloc(rng.randint(1, 400))
+    except memlab.MemlabError as e:
+        result = f"{type(e).__name__}: {e}"
+    return result, heap.memory.read(start, end - start), heap.search_stats()
+
+
+def test_c_and_python_fast_paths_fail_alike_on_corrupt_tags(monkeypatch):
+    """A poked tag sends both paths down the same reads and writes to the same error, or none."""
+    if freelist_fast.COMPILED is None:
+        pytest.skip("the C fast path was not built here (no C compiler when memlab was installed)")
+    c = [corrupt_then_step(seed) for seed in range(300)]
+    monkeypatch.setattr(freelist_fast, "COMPILED", None)
+    python = [corrupt_then_step(seed) for seed in range(300)]
+    assert c == python
+    assert sum(isinstance(r, str) and "corrupt boundary tag" in r for r, _, _ in c) > 20, "many seeds trip"
+
+
+def test_a_heap_with_the_fast_path_is_collected(implementation):
+    heap = memlab.allocator("freelist", list="segregated")
+    heap.free(heap.alloc(100))
+    ref = weakref.ref(heap)
+    del heap
+    gc.collect()
+    assert ref() is None, "the fast path and its heap refer to each other, and the collector frees both"

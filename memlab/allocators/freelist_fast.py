@@ -16,12 +16,22 @@ coalescing. Each hands over to the readable path when someone records (whose Spl
 Coalesce events need it) or when a request is one the readable path must refuse; the tests
 check that both paths leave the same bytes. Like ``mm.c``, nothing here validates: the base
 class already has.
+
+``_freelist_c.c`` is this module again in C, statement for statement, built at install time
+where a C compiler is present; :func:`install` uses it when it is there (``COMPILED``), and
+this module's closures otherwise. The tests run both on the same programs, corrupt tags
+included, and compare the bytes, the errors and the search counts.
 """
 
 from __future__ import annotations
 
 from .freelist_lists import _TABLE_MAX
 from .freelist_tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK, adjusted_size
+
+try:  # the same two functions in C (_freelist_c.c), built at install time where a compiler is
+    from ._freelist_c import FastPath as COMPILED
+except ImportError:  # pragma: no cover - depends on the machine that installed memlab
+    COMPILED = None
 
 _LARGEST = MAX_BLOCK - DSIZE  # larger requests go the readable way, which refuses them
 
@@ -170,5 +180,25 @@ def install(heap, exact: int) -> None:
         except (IndexError, ValueError) as e:
             tripped(e, f"free({bp:#x})")
 
-    heap._alloc, heap._free = alloc, free
-    lists.fast_counts = lambda: (searches, examined_total)
+    if COMPILED is None:
+        heap._alloc, heap._free = alloc, free
+        lists.fast_counts = lambda: (searches, examined_total)
+        return
+    fast = COMPILED(
+        heap=heap,
+        memory=heap.memory._bytes,
+        head_of=head_of,
+        asize_of=[a for a, _ in by_request],
+        head_for=[h for _, h in by_request],
+        largest=_LARGEST,
+        last=last,
+        exact_end=exact_end,
+        lifo=lifo,
+        readable_alloc=readable_alloc,
+        readable_free=readable_free,
+        grow_for=heap._grow_for,
+        insert=insert,
+        tripped=tripped,
+    )
+    heap._alloc, heap._free = fast.alloc, fast.free
+    lists.fast_counts = lambda: (fast.searches, fast.examined)
