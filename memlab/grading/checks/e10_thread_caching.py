@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from ...allocators.tcmalloc import TCMalloc
 from ...allocators.tcmalloc_info import Flush, Refill
+from ...allocators.tcmalloc_sizes import SizeClass
 from ..questions import Cases, Exercise, Failed, Question
 
 
@@ -88,7 +89,9 @@ class ExerciseTCMalloc(TCMalloc):
 
 
 def _name(cls) -> str:
-    return "None (a large object)" if cls is None else f"the {getattr(cls, 'size', cls)}-byte class"
+    if cls is None:
+        return "None (a large object)"
+    return f"the {cls.size}-byte class" if isinstance(cls, SizeClass) else f"{cls!r}, not one of heap.sizes.classes"
 
 
 def _span(heap: ExerciseTCMalloc, address: int):
@@ -110,9 +113,9 @@ def check_size_class(fns: dict) -> Cases:
 
     def expect(size: int, why: str) -> None:
         want, got = heap.cls(size), size_class(heap, size)
-        if got is not want and getattr(got, "size", 1 << 60) < size:
+        if got != want and isinstance(got, SizeClass) and got.size < size:
             why = f"its objects are {got.size} bytes, too small for {size}: round up"
-        cases.expect(got is want, f"size_class(heap, {size}) gave {_name(got)}; expected {_name(want)}: {why}")
+        cases.expect(got == want, f"size_class(heap, {size}) gave {_name(got)}; expected {_name(want)}: {why}")
 
     with cases.case("a size that is a class gets that class", 1):
         for size in (8, 16, 64, 128, 1024, 32768):

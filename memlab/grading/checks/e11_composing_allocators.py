@@ -18,6 +18,13 @@ from ...manual.errors import MemoryLeak
 from ..questions import Cases, Exercise, Failed, Question
 
 
+def _address(call: str, address: object) -> int:
+    """The learner's alloc must return an address; anything else is named at once."""
+    if not isinstance(address, int) or isinstance(address, bool):
+        raise Failed(f"{call} returned {address!r}: return an address, or let OutOfMemory reach the caller")
+    return address
+
+
 class Buffer(Bump):
     """Zig's FixedBufferAllocator over the fallback's buffer; remembers frees of blocks it never owned."""
 
@@ -42,13 +49,7 @@ class ExerciseFallback(StackFallback):
     def _alloc(self, size: int, align: int) -> int:
         if self.learner_alloc is None:
             return super()._alloc(size, align)
-        address = self.learner_alloc(self, size, align)
-        if not isinstance(address, int) or isinstance(address, bool):
-            raise Failed(
-                f"fallback_alloc(fb, {size}, {align}) returned {address!r}: return an address, "
-                "or let OutOfMemory reach the caller"
-            )
-        return address
+        return _address(f"fallback_alloc(fb, {size}, {align})", self.learner_alloc(self, size, align))
 
     def _free(self, address: int, size: int) -> None:
         if self.learner_free is None:
@@ -74,7 +75,7 @@ class ExerciseTesting(Wrapper):
         return self.inner
 
     def _alloc(self, size: int, align: int) -> int:
-        return self.learner[0](self, size, align)
+        return _address(f"checked_alloc(t, {size}, {align})", self.learner[0](self, size, align))
 
     def _free(self, address: int, size: int) -> None:
         self.learner[1](self, address, size)
