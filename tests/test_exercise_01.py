@@ -84,6 +84,18 @@ WRONG = {
         3,
         "the StackOverflow says 'stack overflow': name the request (57 bytes)",
     ),
+    "a general error instead of the stack's own": (
+        "stack_alloc",
+        """def stack_alloc(stack, size, align):
+    address = (stack.sp + align - 1) & -align
+    if address + size > stack.limit:
+        raise MemoryError(f"{size} bytes do not fit")
+    stack.sp = address + size
+    return address""",
+        3,
+        "raised MemoryError: 57 bytes do not fit; a stack raises its own StackOverflow "
+        "(from memlab.allocators.stack import StackOverflow)",
+    ),
     "sp back to the block, not the marker": (
         "stack_free",
         "def stack_free(stack, address):\n    stack.sp = address",
@@ -106,6 +118,17 @@ WRONG = {
     stack.sp = top.sp_before""",
         2,
         "the OutOfOrderFree says 'out of order': name the block on top, 0x10008",
+    ),
+    "a refusal with a ValueError": (
+        "stack_free",
+        """def stack_free(stack, address):
+    top = stack.top()
+    if top.address != address:
+        raise ValueError(f"{top.address:#x} is on top")
+    stack.sp = top.sp_before""",
+        2,
+        "raised ValueError: 0x10008 is on top; a stack raises its own OutOfOrderFree "
+        "(from memlab.errors import OutOfOrderFree)",
     ),
     "the backtrace from memlab's list, not the bytes": (
         "backtrace",

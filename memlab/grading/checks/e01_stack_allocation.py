@@ -101,6 +101,8 @@ def _overflow(cases: Cases, stack: ExerciseStack, size: int, align: int, why: st
             re.search(rf"\b{size}\b", str(e)),
             f"the StackOverflow says {e.message!r}: name the request ({size} bytes) so the reader knows what failed",
         )
+    except Exception as e:  # noqa: BLE001 - the learner may raise anything
+        _wrong_error(cases, e, "StackOverflow", "memlab.allocators.stack")
     else:
         cases.expect(
             False,
@@ -108,6 +110,12 @@ def _overflow(cases: Cases, stack: ExerciseStack, size: int, align: int, why: st
             f"{address + size:#x}, past the limit {stack.limit:#x} ({why}): raise StackOverflow",
         )
     cases.expect(stack.sp == sp, f"after the failed request sp is {stack.sp:#x}; expected {sp:#x}, unchanged")
+
+
+def _wrong_error(cases: Cases, e: Exception, name: str, module: str) -> None:
+    if isinstance(e, NotImplementedError):
+        raise e
+    cases.expect(False, f"raised {type(e).__name__}: {e}; a stack raises its own {name} (from {module} import {name})")
 
 
 def check_alloc(fns: dict) -> Cases:
@@ -162,6 +170,8 @@ def check_free(fns: dict) -> Cases:
                 f"{b:#x}" in str(e),
                 f"the OutOfOrderFree says {e.message!r}: name the block on top, {b:#x}, the one to free first",
             )
+        except Exception as e:  # noqa: BLE001 - the learner may raise anything
+            _wrong_error(cases, e, "OutOfOrderFree", "memlab.errors")
         else:
             cases.expect(
                 False,

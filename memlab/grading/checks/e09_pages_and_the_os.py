@@ -60,7 +60,9 @@ class ExercisePages(PageAllocator):
         return address
 
     def _free(self, address: int, size: int) -> None:
-        start = max(a for a in self._maps if a <= address)
+        start = max((a for a in self._maps if a <= address), default=None)
+        if start is None or address >= start + self._maps[start]:
+            raise AssertionError(f"page_alloc returned {address:#x}, which lies in no mapping")
         self._unmap(start, self._maps.pop(start))
 
 
