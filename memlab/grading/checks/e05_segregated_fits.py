@@ -53,6 +53,10 @@ class ClassHeap(FreeListHeap):
         if find_fit is not None:
             self._find = self._learner_find
 
+    def class_of(self, size: int) -> int:
+        """The list a block of ``size`` bytes hangs on, and where a request of ``size`` bytes starts."""
+        return self.lists.class_of(size)
+
     def _class(self, classify, size: int) -> int:
         k = classify(size, self.bounds)
         if type(k) is not int or not 0 <= k <= len(self.bounds):
