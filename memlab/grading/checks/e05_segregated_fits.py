@@ -131,7 +131,7 @@ def check_find_fit(fns: dict) -> Cases:
 
     def expect(asize: int, want: int, why: str) -> None:
         got = find_fit(heap, asize)
-        said = names.get(got, f"{got:#x}" if isinstance(got, int) and got else repr(got))
+        said = names.get(got, f"{got:#x}" if got else "0") if type(got) is int else repr(got)
         cases.expect(got == want, f"find_fit(heap, {asize}) gave {said}; expected {names.get(want, 0)}: {why}")
 
     with cases.case("the request's own class, its first block", 1):

@@ -115,6 +115,12 @@ def run(per_slab: int, program) -> list[tuple[int, int]]:
     return [(numbers[s], read(s + 8 * INUSE)) for s in structs()]
 
 
+def as_pairs(answer):
+    """The learner's answer as a list of tuples, or as it is when it is not a list of pairs."""
+    ok = isinstance(answer, (list, tuple)) and all(isinstance(x, (list, tuple)) for x in answer)
+    return [tuple(x) for x in answer] if ok else answer
+
+
 def shown(slabs, per: int) -> str:
     """The learner's answer in words, if it is a list of (slab, in use) pairs."""
     pairs = isinstance(slabs, list) and all(isinstance(x, tuple) and len(x) == 2 for x in slabs)
@@ -145,7 +151,7 @@ def check_slab_list(fns: dict) -> Cases:
 
     def expect(per: int, program, why: str) -> None:
         got, want = slab_list(per, list(program)), run(per, program)
-        mine = [tuple(x) for x in got] if isinstance(got, (list, tuple)) else got
+        mine = as_pairs(got)
         cases.expect(
             mine == want,
             f"{why}. memlab's list, read from the slab structures: {say(want, per)}; yours: {shown(mine, per)}",
@@ -167,7 +173,7 @@ def check_slab_list(fns: dict) -> Cases:
         for i in range(0, len(program) + 1, 20):
             prefix = program[: max(i, 1)]
             got, want = slab_list(5, list(prefix)), run(5, prefix)
-            mine = [tuple(x) for x in got] if isinstance(got, (list, tuple)) else got
+            mine = as_pairs(got)
             cases.expect(
                 mine == want,
                 f"a seeded program (random_program(5, 400, seed=8)) first differs after "
