@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memlab.errors import InvalidFree
+from memlab.errors import BadSize, InvalidFree
 from memlab.grading import Limits, check
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e09_pages_and_the_os import ExercisePages, count, demo
@@ -146,6 +146,10 @@ def test_munmap_cuts_the_table_as_the_os_cuts_its_mappings_and_refuses_what_is_n
     for address, length in ((raw + 4096, 4096), (raw + 100, 4096), (raw + 8192, 4 * 4096)):
         with pytest.raises(InvalidFree):
             pa.munmap(address, length)
+        assert (pa.layout(), pa.os.regions(), pa.footprint, dict(pa.os.syscalls)) == before
+    for length in (0, -4096, 4096.0):
+        with pytest.raises(BadSize):
+            pa.mmap(length)
         assert (pa.layout(), pa.os.regions(), pa.footprint, dict(pa.os.syscalls)) == before
     pa.check()
 

@@ -17,7 +17,8 @@ import random
 
 from ...allocators.freelist import FreeListHeap
 from ...allocators.page import PageAllocator
-from ...memory import align_up
+from ...events import Shrink
+from ...memory import align_up, check_size
 from ...os import OS
 from ..questions import Cases, Exercise, Question
 
@@ -33,23 +34,16 @@ class ExercisePages(PageAllocator):
 
     def mmap(self, length: int) -> int:
         """mmap(2): map ``length`` bytes, rounded up to whole pages; the allocator records the mapping."""
-        return self._map(align_up(length, self.page_size) if type(length) is int and length > 0 else length)
+        return self._map(align_up(check_size(length, "mmap length"), self.page_size))
 
     def munmap(self, address: int, length: int) -> None:
-        """munmap(2): unmap whole pages inside one mapping; the allocator's table is cut like the OS's."""
-        length = align_up(length, self.page_size) if type(length) is int and length > 0 else length
-        start = max((a for a in self._maps if a <= address), default=None) if type(address) is int else None
-        before = dict(self._maps)
-        if start is not None and type(length) is int and address + length <= start + self._maps[start]:
-            total = self._maps.pop(start)
-            for piece, n in ((start, address - start), (address + length, start + total - address - length)):
-                if n > 0:
-                    self._maps[piece] = n
-        try:
-            self._unmap(address, length)  # the OS refuses what is not mapped, and nothing changes
-        except Exception:
-            self._maps = before
-            raise
+        """munmap(2): unmap whole pages of a mapping (its start, its end or its middle)."""
+        self.os.munmap(address, length)  # refuses what is not mapped, and then nothing changes
+        self._maps = dict(self.os.regions())  # this allocator is the OS's only user
+        length = align_up(length, self.page_size)
+        self._add_footprint(-length)
+        if self.recorder is not None:
+            self._emit(Shrink(self.step, address, length, "munmap"))
 
     def _alloc(self, size: int, align: int) -> int:
         if self.learner_alloc is None:
