@@ -25,11 +25,11 @@ class Runtime:
     def __init__(self, scheme: ExerciseARC) -> None:
         self.scheme = scheme
 
-    def _usable(self, obj: Obj, what: str, states=(LIVE, DEINITING, DEINITED)) -> None:
+    def _usable(self, obj: Obj, what: str, states=(LIVE, DEINITING, DEINITED), hint: str = "") -> None:
         if not isinstance(obj, Obj) or obj.heap is not self.scheme.heap:
             raise ReclaimError(f"{what}({obj!r}): not an object of this heap")
         if obj.state not in states:
-            raise ReclaimError(f"{what}({obj.name}): {obj.name} is {obj.state}, so {what} is not allowed now")
+            raise ReclaimError(f"{what}({obj.name}): {obj.name} is {obj.state}, so {what} is not allowed now{hint}")
 
     def strong(self, obj: Obj) -> int:
         """The strong count, read from the object's header."""
@@ -42,12 +42,8 @@ class Runtime:
         return self.scheme.heap.word(obj, "unowned")
 
     def set_strong(self, obj: Obj, n: int) -> None:
-        self._usable(obj, "set_strong")
-        if obj.state != LIVE:
-            raise ReclaimError(
-                f"set_strong({obj.name}): {obj.name} is {obj.state} already, so this is a release too many: "
-                "release each property by its own kind, rt.release(kind, child)"
-            )
+        hint = ": a release too many? Release each property by its own kind, rt.release(kind, child)"
+        self._usable(obj, "set_strong", (LIVE,), hint)
         self.scheme._bump(obj, "strong", n - self.strong(obj), "swift_release")
 
     def set_unowned(self, obj: Obj, n: int) -> None:
@@ -67,7 +63,9 @@ class Runtime:
 
     def clear(self, obj: Obj) -> list[tuple[str, Obj]]:
         """Set each reference property to nil; return (kind, object) for each non-nil one, in declaration order."""
-        self._usable(obj, "clear", (DEINITING,))
+        self._usable(
+            obj, "clear", (DEINITING,), ": Swift runs the deinit (rt.deinit) before it releases the properties"
+        )
         found = []
         for slot, target in self.scheme.heap.refs(obj):
             slot.put(0)
@@ -77,27 +75,25 @@ class Runtime:
 
     def end_deinit(self, obj: Obj) -> None:
         """The deinit and the property releases are over: the object is *deinited*."""
-        self._usable(obj, "end_deinit", (DEINITING,))
+        self._usable(obj, "end_deinit", (DEINITING,), ": only a deiniting object (after rt.deinit) ends its deinit")
         self.scheme.manual_counts.pop(obj.id, None)
         self.scheme._state(obj, DEINITED)
 
     def free(self, obj: Obj) -> None:
         """Give a deinited object's memory back (a side table stays while weak references remain)."""
-        self._usable(obj, "free", (DEINITED,))
+        self._usable(obj, "free", (DEINITED,), ": only a deinited object's memory can be freed")
         self.scheme._free(obj)
 
     def release(self, kind: str, obj: Obj) -> None:
         """Give up one ``kind`` reference to ``obj``: your strong_release or unowned_release, or the weak release."""
+        if kind not in (STRONG, WEAK, UNOWNED):
+            raise ReclaimError(f"release({kind!r}, ...): the kinds are strong, weak and unowned")
         if kind == STRONG:
             self.scheme.release(obj, None)
         elif kind == UNOWNED:
             self.scheme._unowned_release(obj)
-        elif kind == WEAK:
-            self.scheme._weak(obj, -1)
         else:
-            raise ReclaimError(
-                f"release({kind!r}, {getattr(obj, 'name', obj)}): the kinds are strong, weak and unowned"
-            )
+            self.scheme._weak(obj, -1)
 
 
 class ExerciseARC(ARC):
@@ -145,7 +141,8 @@ def kept(heap: Heap) -> str:
             DEINITING: "its deinit began but never ended (rt.end_deinit)",
             DEINITED: "deinited, but the unowned +1 held for the strong references was never released"
             if unowned
-            else "its unowned count is 0, but its memory was never freed",
+            else "its unowned count reached 0 but its memory was never freed; the last unowned release of a "
+            "deinited object frees it",
         }[o.state]
         out.append(f"{o.name} ({o.state}, strong {strong}, unowned {unowned}: {why})")
     return "; ".join(out) or "none"
@@ -259,12 +256,12 @@ def demo(strong_release, unowned_release):
 
 # -- question 3: which kind for each reference? -----------------------------------------------------
 KINDS = ("strong", "weak", "unowned")
-EDGES = {
-    "Person and Apartment": ("Person.apartment", "Apartment.tenant"),
-    "Customer and CreditCard": ("Customer.card", "CreditCard.customer"),
-    "a tree with parent links": ("Node.child", "Node.parent"),
-    "a table view and its delegate": ("ViewController.table", "TableView.delegate"),
-    "HTMLElement and its asHTML closure": ("HTMLElement.asHTML", "Closure.element"),
+GRAPHS = {  # owner type, its reference down, owned type, its reference back up, their names, who else holds the owned
+    "Person and Apartment": ("Person", "apartment", "Apartment", "tenant", "John", "4A", "landlord"),
+    "Customer and CreditCard": ("Customer", "card", "CreditCard", "customer", "John", "card", None),
+    "a tree with parent links": ("Node", "child", "Node", "parent", "root", "leaf", "selection"),
+    "a table view and its delegate": ("ViewController", "table", "TableView", "delegate", "vc", "table", "animation"),
+    "HTMLElement and its asHTML closure": ("HTMLElement", "asHTML", "Closure", "element", "p", "asHTML", None),
 }
 NO_SIDE_TABLE = {
     "CreditCard.customer": "a card never outlives its customer",
@@ -272,161 +269,94 @@ NO_SIDE_TABLE = {
 }
 
 
+def edges(title: str) -> tuple[str, str]:
+    owner, down, owned, up = GRAPHS[title][:4]
+    return f"{owner}.{down}", f"{owned}.{up}"
+
+
 class Story:
     """One object graph on memlab's ARC, its reference kinds taken from the learner's ``choose()``."""
 
     def __init__(self, cases: Cases, kinds: dict) -> None:
         self.cases, self.kinds, self.heap, self.step = cases, kinds, Heap("arc"), "the start"
-        self.g = self.heap.globals
-
-    def type(self, name: str, *fields: str):
-        return self.heap.type(name, [(f, self.kinds[f"{name}.{f}"]) for f in fields])
-
-    def store_new(self, owner: Obj, field: str, t, name: str, **values) -> Obj:
-        """``owner.field = T(...)``: the new object's +1 is released at the end of the statement."""
-        with self.heap.scope("statement"):
-            obj = self.heap.new(t, name=name, **values)
-            setattr(owner, field, obj)
-        return obj
-
-    def do(self, step: str) -> None:
-        self.step = step
 
     def need(self, condition: object, message: str) -> None:
         self.cases.expect(condition, f"after `{self.step}`: {message}")
 
-    def alive(self, obj: Obj, key: str, owner: str) -> None:
+    def play(self, owner_t, down, owned_t, up, a: str, b: str, holder: str | None, *, end: bool = True) -> None:
+        """``a.down = Owned(up: a)``; ``a`` goes while ``holder`` (if any) keeps ``b``; then (``end``) it goes too."""
+        heap, g, key = self.heap, self.heap.globals, f"{owner_t}.{down}"
+        fields = {owner_t: [down], owned_t: [up]} if owner_t != owned_t else {owner_t: [down, up]}
+        types = {t: heap.type(t, [(f, self.kinds[f"{t}.{f}"]) for f in fs]) for t, fs in fields.items()}
+        var = a.lower()
+        self.step = f"{var}.{down} = {owned_t}({up}: {var})"
+        setattr(g, var, owner := heap.new(types[owner_t], name=a))
+        with heap.scope("statement"):  # the new object's +1 is released at the end of the statement
+            setattr(owner, down, owned := heap.new(types[owned_t], name=b, **{up: owner}))
         self.need(
-            obj.state == LIVE,
-            f"{obj.name} is {obj.state} already: {self.kinds[key]} references do not own, and nothing else owns "
-            f"it, so {owner} ({key}) must be strong",
+            owned.state == LIVE,
+            f"{b} is {owned.state} already: {self.kinds[key]} references do not own, and nothing else owns it, "
+            f"so {key} must be strong",
         )
-
-    def gone(self, *objs: Obj, cycle: str) -> None:
-        left = [f"{o.name} ({o.state}, strong {self.heap.word(o, 'strong')})" for o in objs if o.state == LIVE]
-        self.need(not left, f"{', '.join(left)} still live, unreachable: {cycle} is a strong cycle, so it leaks")
-
-    def nil(self, value: object, where: str) -> None:
-        self.need(value is None, f"{where} reads {value!r}; expected nil (a weak reference is zeroed)")
-
-    def no_leak(self) -> None:
-        left = [o.name for o in self.heap.objects.values() if self.heap.allocated(o)]
+        self.need(getattr(owned, up) is owner, f"{b}.{up} reads {getattr(owned, up)!r}; expected {a}")
+        self.step = f"{holder} = {var}.{down}; {var} = nil" if holder else f"{var} = nil"
+        if holder:
+            setattr(g, holder, owned)
+        setattr(g, var, None)
+        objs = (owner,) if holder else (owner, owned)
+        left = [f"{o.name} (strong {heap.word(o, 'strong')})" for o in objs if o.state == LIVE]
+        self.need(not left, f"{', '.join(left)} still live, unreachable: {a} ⇄ {b} is a strong cycle, so it leaks")
+        if holder:
+            back = getattr(getattr(g, holder), up)
+            self.need(back is None, f"{b}.{up} reads {back!r}; expected nil ({a} is gone, {holder} still holds {b})")
+            if not end:
+                return
+            self.step = f"{holder} = nil"
+            setattr(g, holder, None)
+        left = [o.name for o in heap.objects.values() if heap.allocated(o)]
         self.need(not left, f"memory still allocated for {', '.join(left)}")
-
-
-def _apartment(st: Story) -> None:
-    Person, Apartment = st.type("Person", "apartment"), st.type("Apartment", "tenant")
-    st.do('john.apartment = Apartment("4A")')
-    st.g.john = st.heap.new(Person, name="John")
-    unit = st.store_new(st.g.john, "apartment", Apartment, "4A")
-    st.alive(unit, "Person.apartment", "a person's apartment")
-    st.do("unit4A = john.apartment; unit4A.tenant = john; john = nil")
-    st.g.unit4A, unit.tenant, john = unit, st.g.john, st.g.john
-    st.g.john = None
-    st.gone(john, cycle="John ⇄ 4A")
-    st.nil(st.g.unit4A.tenant, "unit4A.tenant (John has moved out)")
-    st.do("unit4A = nil")
-    st.g.unit4A = None
-
-
-def _card(st: Story) -> None:
-    Customer, CreditCard = st.type("Customer", "card"), st.type("CreditCard", "customer")
-    st.do("john.card = CreditCard(customer: john)")
-    st.g.john = john = st.heap.new(Customer, name="John")
-    card = st.store_new(john, "card", CreditCard, "card", customer=john)
-    st.alive(card, "Customer.card", "a customer's card")
-    st.need(card.customer is john, f"card.customer reads {card.customer!r}; expected John")
-    st.do("john = nil")
-    st.g.john = None
-    st.gone(john, card, cycle="John ⇄ card")
-
-
-def _tree(st: Story) -> None:
-    Node = st.type("Node", "child", "parent")
-    st.do("root.child = Node(parent: root); root.child.child = Node(parent: root.child)")
-    st.g.root = root = st.heap.new(Node, name="root")
-    c1 = st.store_new(root, "child", Node, "c1", parent=root)
-    st.alive(c1, "Node.child", "a parent's child")
-    st.store_new(c1, "child", Node, "c2", parent=c1)
-    st.do("leaf = root.child.child; root = nil")
-    st.g.leaf = c1.child
-    st.g.root = None
-    st.gone(root, c1, cycle="root ⇄ c1")
-    st.nil(st.g.leaf.parent, "leaf.parent (its parent is gone, the leaf is still held)")
-    st.do("leaf = nil")
-    st.g.leaf = None
-
-
-def _delegate(st: Story) -> None:
-    ViewController, TableView = st.type("ViewController", "table"), st.type("TableView", "delegate")
-    st.do("vc.table = TableView(delegate: vc)")
-    st.g.vc = vc = st.heap.new(ViewController, name="vc")
-    table = st.store_new(vc, "table", TableView, "table", delegate=vc)
-    st.alive(table, "ViewController.table", "a view controller's table view")
-    st.do("animation = vc.table; vc = nil")
-    st.g.animation = table
-    st.g.vc = None
-    st.gone(vc, cycle="vc ⇄ table")
-    st.nil(st.g.animation.delegate, "table.delegate (an animation still holds the table)")
-    st.do("animation = nil")
-    st.g.animation = None
-
-
-def _closure(st: Story) -> None:
-    HTMLElement, Closure = st.type("HTMLElement", "asHTML"), st.type("Closure", "element")
-    st.do("paragraph.asHTML = { self.text }")
-    st.g.paragraph = p = st.heap.new(HTMLElement, name="p")
-    closure = st.store_new(p, "asHTML", Closure, "asHTML", element=p)
-    st.alive(closure, "HTMLElement.asHTML", "an element's closure")
-    st.need(closure.element is p, f"asHTML's captured self reads {closure.element!r}; expected p")
-    st.do("paragraph = nil")
-    st.g.paragraph = None
-    st.gone(p, closure, cycle="p ⇄ its closure")
-
-
-STORIES = dict(zip(EDGES, (_apartment, _card, _tree, _delegate, _closure), strict=True))
 
 
 def check_choose(fns: dict) -> Cases:
     cases = Cases()
-    for title, keys in EDGES.items():
+    for title, graph in GRAPHS.items():
         with cases.case(title, 1):
             kinds = fns["choose"]()
+            keys = edges(title)
             cases.expect(
                 isinstance(kinds, dict), f"choose() returned {kinds!r}; expected a dict like {{'{keys[0]}': 'strong'}}"
             )
             for key in keys:
                 cases.expect(key in kinds, f"choose() has no entry for {key!r}")
                 cases.expect(kinds[key] in KINDS, f"choose() says {kinds[key]!r} for {key}; the kinds are {KINDS}")
-            st = Story(cases, kinds)
+            story = Story(cases, kinds)
             try:
-                STORIES[title](st)
+                story.play(*graph)
             except UnownedAccess as e:
                 cases.expect(
-                    False, f"at `{st.step}` Swift traps: {e}. That reference can outlive its object: make it weak"
+                    False, f"at `{story.step}` Swift traps: {e}. That reference can outlive its object: make it weak"
                 )
-            st.no_leak()
             for key in keys:
-                if key in NO_SIDE_TABLE and kinds[key] == WEAK:
-                    cases.expect(
-                        False,
-                        f"no leak, no dangling reference, but weak gives its target a 16-byte side table "
-                        f"and makes {key} an optional; {NO_SIDE_TABLE[key]}, so Swift makes it unowned",
-                    )
+                cases.expect(
+                    key not in NO_SIDE_TABLE or kinds[key] != WEAK,
+                    f"no leak, no dangling reference, but weak gives its target a 16-byte side table "
+                    f"and makes {key} an optional; {NO_SIDE_TABLE.get(key)}, so Swift makes it unowned",
+                )
     return cases
 
 
 def demo_choose(choose):
-    """The tree with parent links, with your kinds: the root goes while a leaf is still held."""
-    st = Story(Cases(), choose())
-    Node, g, heap = st.type("Node", "child", "parent"), st.g, st.heap
-    with heap.record() as rec:
-        g.root = root = heap.new(Node, name="root")
-        c1 = st.store_new(root, "child", Node, "c1", parent=root)
-        c2 = st.store_new(c1, "child", Node, "c2", parent=c1) if c1.state == LIVE else None
-        if c2 is not None and c2.state == LIVE:
-            g.leaf = c2
-        g.root = None
+    """The tree with your kinds: the root goes while a selection still holds the leaf."""
+    from ...events import Note
+    from ..questions import Failed
+
+    story = Story(Cases(), choose())
+    with story.heap.record() as rec:
+        try:
+            story.play(*GRAPHS["a tree with parent links"], end=False)
+            rec(Note(story.heap.step, "leaf.parent reads nil: the root is gone, the leaf is still held"))
+        except (Failed, UnownedAccess) as e:
+            rec(Note(story.heap.step, str(e)))
     return graph_player(rec.recording, "Your kinds: a tree whose root goes first")
 
 
