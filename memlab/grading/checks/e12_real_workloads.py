@@ -155,11 +155,13 @@ def _compare(cases: Cases, measure, ops, make, what: str) -> None:
         got = measure(list(ops), heap)
     except MemlabError as e:
         i = min(max(heap.step - 1, 0), len(ops) - 1)
-        cases.expect(
-            False,
-            f"{what}: the heap refused op {i + 1}, {_op(ops[i])}: {e}. "
-            "heap.realloc may move a block: keep the address it returns for that id",
+        moved = any(kind == "r" for kind, _, _ in ops[:i])
+        hint = (
+            "heap.realloc may move a block: keep the address it returns for that id"
+            if moved
+            else "pass heap.free and heap.realloc the address heap.alloc returned for that id"
         )
+        cases.expect(False, f"{what}: the heap refused op {i + 1}, {_op(ops[i])}: {e}. {hint}")
     cases.expect(
         isinstance(got, tuple) and len(got) == 2,
         f"{what}: measure returned {got!r}; expected a pair (utilization, fragmentation)",
