@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +54,14 @@ def scores(path: Path) -> dict[str, tuple[float, float, str]]:
 # -- one source of truth ------------------------------------------------------------------------
 
 
-def test_there_are_ten_exercises_one_per_topic():
-    assert [k[:2] for k in keys()] == ["02", "03", "04", "06", "07", "13", "14", "16", "17", "18"]
+def test_every_exercise_a_notebook_names_exists_and_follows_that_notebook():
+    named = {
+        (nb.stem, key)
+        for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+        for key in re.findall(r"exercises/(\d\d_\w+)\.ipynb", nb.read_text())
+    }
+    assert sorted({key for _, key in named}) == keys(), "every exercise a notebook names, and no other"
+    assert all((key, key) in named for key in keys()), "each exercise follows the notebook of its name"
     assert [p.stem for p in SOURCES] == keys()
 
 
