@@ -3,26 +3,22 @@ marks with a message that names them, and the checks read the lists from simulat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from exercise_kit import answers, graded
 
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e05_segregated_fits import MEMLAB, ClassHeap, head, measure, succ, valid
-from memlab.grading.notebook import define, read
 
-ROOT = Path(__file__).resolve().parent.parent
 EX = exercise("05")
 
 
 @pytest.fixture(scope="module")
 def solution() -> dict:
-    return define(read(ROOT / "solutions" / "05_segregated_fits.ipynb")).namespace
+    return answers("05")
 
 
 def grade(question: str, fn) -> tuple[float, str]:
-    cases = EX.question(question).grade({question: fn})
-    return cases.earned, "\n".join(c.message for c in cases.results)
+    return graded("05", question, {question: fn})
 
 
 def test_the_solution_scores_full_marks(solution):

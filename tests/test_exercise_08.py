@@ -3,28 +3,24 @@ marks with a message that names them, and the slab list is read from simulated m
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from exercise_kit import answers, graded
 
 from memlab.allocators.slab_cache import SlabCache
 from memlab.allocators.slab_geometry import NEXT
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e08_slab_allocation import EXAMPLE, SIZE_FOR, demo, random_program, run
-from memlab.grading.notebook import define, read
 
-ROOT = Path(__file__).resolve().parent.parent
 EX = exercise("08")
 
 
 @pytest.fixture(scope="module")
 def solution() -> dict:
-    return define(read(ROOT / "solutions" / "08_slab_allocation.ipynb")).namespace
+    return answers("08")
 
 
 def grade(question: str, fn) -> tuple[float, str]:
-    cases = EX.question(question).grade({question: fn})
-    return cases.earned, "\n".join(c.message for c in cases.results)
+    return graded("08", question, {question: fn})
 
 
 def test_the_solution_scores_full_marks(solution):

@@ -3,26 +3,22 @@ marks with a message that names them, and the checks read TCMalloc's caches and 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from exercise_kit import answers, graded
 
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e10_thread_caching import ExerciseTCMalloc, demo
-from memlab.grading.notebook import define, read
 
-ROOT = Path(__file__).resolve().parent.parent
 EX = exercise("10")
 
 
 @pytest.fixture(scope="module")
 def solution() -> dict:
-    return define(read(ROOT / "solutions" / "10_thread_caching.ipynb")).namespace
+    return answers("10")
 
 
 def grade(question: str, fn) -> tuple[float, str]:
-    cases = EX.question(question).grade({question: fn})
-    return cases.earned, "\n".join(c.message for c in cases.results)
+    return graded("10", question, {question: fn})
 
 
 def test_the_solution_scores_full_marks(solution):

@@ -3,28 +3,24 @@ partial marks with a message that names them, and the checks read which child ho
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from exercise_kit import answers, graded
 
 from memlab.errors import InvalidFree, OutOfMemory
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e11_composing_allocators import ExerciseFallback, ExerciseTesting, demo
-from memlab.grading.notebook import define, read
 from memlab.manual.errors import MemoryLeak
 
-ROOT = Path(__file__).resolve().parent.parent
 EX = exercise("11")
 
 
 @pytest.fixture(scope="module")
 def solution() -> dict:
-    return define(read(ROOT / "solutions" / "11_composing_allocators.ipynb")).namespace
+    return answers("11")
 
 
 def grade(question: str, **fns) -> tuple[float, str]:
-    cases = EX.question(question).grade(fns)
-    return cases.earned, "\n".join(c.message for c in cases.results)
+    return graded("11", question, fns)
 
 
 def test_the_solution_scores_full_marks(solution):

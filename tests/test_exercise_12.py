@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
+from exercise_kit import answers, exercise_path, solution_path
+from exercise_kit import graded as graded_on
 
 from memlab.grading import Limits, check
 from memlab.grading.checks import exercise
 from memlab.grading.grader import grade
-from memlab.grading.notebook import define, read
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "12_real_workloads.ipynb"
+SOLUTION = solution_path("12")
 EXERCISE = exercise("12")
-
-
-def solution_namespace() -> dict:
-    return define(read(SOLUTION)).namespace
 
 
 def graded(name: str, code: str):
     """(earned, points, messages) for question ``name`` with the solution's other answers and ``code``."""
-    ns = solution_namespace()
-    exec(textwrap.dedent(code), ns)  # noqa: S102 - a learner's answer, written here
-    cases = EXERCISE.question(name).grade(ns)
-    return cases.earned, cases.points, "\n".join(c.message for c in cases.results)
+    earned, messages = graded_on("12", name, answers("12", code))
+    return earned, EXERCISE.question(name).points, messages
 
 
 REALLOC_ADDS = """
@@ -93,12 +84,12 @@ OLD_ADDRESS_KEPT = MEASURED_AT_THE_END.replace("address[ident] = heap.realloc", 
 
 
 def test_the_solution_scores_full_marks_in_the_notebook_check():
-    feedback = check("12", solution_namespace())
+    feedback = check("12", answers("12"))
     assert feedback.score == feedback.max_score == 10, str(feedback)
 
 
 def test_the_solution_passes_the_hidden_tests_and_a_stub_scores_zero():
-    solved, untouched = grade([SOLUTION, ROOT / "exercises" / "12_real_workloads.ipynb"], limits=Limits(seconds=20))
+    solved, untouched = grade([SOLUTION, exercise_path("12")], limits=Limits(seconds=20))
     assert solved.score == solved.max_score == 12
     assert untouched.score == 0
     assert all("not written yet" in t.output for t in untouched.tests)

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
+from exercise_kit import answers, exercise_path, solution_path
+from exercise_kit import graded as graded_on
 
 from memlab.grading import Limits, check
 from memlab.grading.checks import exercise
 from memlab.grading.checks.e15_arc_strong_weak_unowned import ExerciseARC, demo, demo_choose
 from memlab.grading.grader import grade
-from memlab.grading.notebook import define, read
 from memlab.reclaim import Heap
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "15_arc_strong_weak_unowned.ipynb"
+SOLUTION = solution_path("15")
 EXERCISE = exercise("15")
-
-
-def solution_namespace() -> dict:
-    return define(read(SOLUTION)).namespace
 
 
 def graded(name: str, code: str):
     """(earned, points, messages) for question ``name`` with ``code`` in place of the solution's answer."""
-    ns = solution_namespace()
-    exec(textwrap.dedent(code), ns)  # noqa: S102 - a learner's answer, written here
-    cases = EXERCISE.question(name).grade(ns)
-    return cases.earned, cases.points, "\n".join(c.message for c in cases.results)
+    earned, messages = graded_on("15", name, answers("15", code))
+    return earned, EXERCISE.question(name).points, messages
 
 
 FREED_AT_THE_DEINIT = """
@@ -86,14 +78,12 @@ def kinds(**changes: str) -> str:
 
 
 def test_the_solution_scores_full_marks_in_the_notebook_check():
-    feedback = check("15", solution_namespace())
+    feedback = check("15", answers("15"))
     assert feedback.score == feedback.max_score == 13, str(feedback)
 
 
 def test_the_solution_passes_the_hidden_tests_and_a_stub_scores_zero():
-    solved, untouched = grade(
-        [SOLUTION, ROOT / "exercises" / "15_arc_strong_weak_unowned.ipynb"], limits=Limits(seconds=20)
-    )
+    solved, untouched = grade([SOLUTION, exercise_path("15")], limits=Limits(seconds=20))
     assert solved.score == solved.max_score == 15
     assert untouched.score == 0
     assert all("not written yet" in t.output for t in untouched.tests)
@@ -155,7 +145,7 @@ def test_a_bad_kind_or_a_missing_entry_is_named():
 
 
 def test_the_demos_end_with_john_freed_after_his_card_and_the_leaf_alone():
-    ns = solution_namespace()
+    ns = answers("15")
     player = demo(ns["strong_release"], ns["unowned_release"])
     player.seek(-1)
     assert player.caption.endswith("free card: 48 bytes at 0x10028 go back to the allocator")

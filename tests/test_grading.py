@@ -139,9 +139,10 @@ def test_every_solution_scores_full_marks_in_the_notebook_check(key):
 @pytest.mark.parametrize("key", keys())
 def test_every_untouched_exercise_scores_zero_and_says_why(key):
     path = ROOT / "exercises" / f"{exercise(key).key}.ipynb"
+    stubbed = "raise NotImplementedError" in path.read_text()  # exercise 13 starts from a buggy program instead
     for earned, _, messages in scores(path).values():
         assert earned == 0
-        assert messages
+        assert messages and (not stubbed or "not written yet" in messages), messages
 
 
 def test_the_bug_hunt_starts_with_the_bugs_named():
