@@ -1,4 +1,4 @@
-"""The free-list heap's two refinements beyond mm.c: ``grow="top-up"`` and ``place="by-size"``.
+"""The free-list heap's refinements beyond mm.c: ``grow="top-up"``, ``place="by-size"`` and ``"back"``.
 
 Each is checked in the simulated bytes (tags, footprint, sbrk calls), against bad input, under
 the property suite, and on the traces they are meant for."""
@@ -15,8 +15,8 @@ from memlab.traces.generators import binary, realloc_trace
 
 
 def test_options_are_named_and_checked():
-    with pytest.raises(BadRequest, match="freelist place='back': choose one of front, by-size"):
-        FreeListHeap(place="back")
+    with pytest.raises(BadRequest, match="freelist place='tail': choose one of front, back, by-size"):
+        FreeListHeap(place="tail")
     with pytest.raises(BadRequest, match="freelist grow='exact': choose one of chunk, top-up"):
         FreeListHeap(grow="exact")
     assert "place=by-size,grow=top-up" in repr(memlab.allocator("freelist", place="by-size", grow="top-up"))
@@ -116,17 +116,51 @@ def test_top_up_keeps_a_growing_buffer_in_place_on_the_realloc_trace():
     assert tuned.peak_live_bytes == plain.peak_live_bytes
 
 
+def test_back_carves_every_block_from_the_high_end_as_k_and_r_does():
+    heap = FreeListHeap(chunk=1024, place="back")
+    assert "_alloc" not in vars(heap), "the fast path carves from the front only"
+    end = heap.os.brk_address - 4  # the epilogue header
+    a = heap.alloc(24)  # 32 bytes at the very end of the 1024-byte free block
+    assert a - 4 + 32 == end and tags(heap, a) == (33, 33)
+    assert tags(heap, heap.first_bp) == (1024 - 32, 1024 - 32), "the free rest stays where it was"
+    b = heap.alloc(LARGE)  # large or small, the same end: just below a
+    assert b - 4 + 136 == a - 4 and tags(heap, b) == (137, 137)
+    heap.check()
+
+
+def test_back_keeps_a_hole_free_next_to_the_block_that_may_grow_into_it():
+    """ls's pattern: a buffer, then a freed 32 KiB buffer after it, small strings, a realloc."""
+    outcomes = {}
+    for place in ("front", "back"):
+        heap = FreeListHeap(list="explicit", fit="best", order="address", place=place, chunk=16)  # exact growth
+        buffer = heap.alloc(20800)
+        directory = heap.alloc(32816)
+        heap.alloc(4096)  # a block after the directory buffer: the heap cannot top it up
+        heap.free(directory)
+        strings = [heap.alloc(24) for _ in range(20)]  # into the 32 KiB hole: at which end?
+        heap.memory.write(buffer, b"the buffer")
+        grown = heap.realloc(buffer, 41600)
+        assert heap.memory.read(grown, 10) == b"the buffer"
+        outcomes[place] = grown == buffer, heap.footprint, min(strings) > buffer + 41600
+        heap.check()
+    assert outcomes["back"][0] and outcomes["back"][2], "the strings took the hole's far end; the buffer grew in place"
+    assert not outcomes["front"][0], "mm.c's strings sit right after the buffer: it must move"
+    assert outcomes["back"][1] < outcomes["front"][1] - 32 * 1024
+
+
 @pytest.mark.parametrize(
     "options",
     [
-        {"list": "explicit", "fit": "best", "order": "address"},
-        {"list": "segregated", "fit": "first"},
-        {"list": "implicit", "fit": "next", "coalesce": "deferred"},
+        {"list": "explicit", "fit": "best", "order": "address", "place": "by-size"},
+        {"list": "segregated", "fit": "first", "place": "by-size"},
+        {"list": "implicit", "fit": "next", "coalesce": "deferred", "place": "by-size"},
+        {"list": "explicit", "fit": "best", "order": "address", "place": "back"},
+        {"list": "segregated", "fit": "first", "place": "back", "coalesce": "deferred"},
     ],
 )
-def test_property_suite_with_both_refinements(options):
+def test_property_suite_with_the_refinements(options):
     def factory():
-        return FreeListHeap(limit=48 << 10, chunk=1024, place="by-size", grow="top-up", **options)
+        return FreeListHeap(limit=48 << 10, chunk=1024, grow="top-up", **options)
 
     harness = random_walk(factory, ops=10_000, seed=7, max_request=512, aligns=(None,))
     assert harness.steps >= 10_000

@@ -14,7 +14,7 @@ Everything the allocator knows lives in the simulated bytes, so a hexdump shows 
 * ``realloc``/``resize`` work in place when shrinking or when the next block is free and large
   enough (:mod:`.freelist_realloc`); otherwise the base class moves the payload.
 
-Two refinements beyond ``mm.c``, off by default, raise utilization (malloclab's measure):
+Three refinements beyond ``mm.c``, off by default, raise utilization (malloclab's measure):
 
 * ``grow="top-up"``: when the heap's last block is free, ``sbrk`` only what it lacks (at least
   ``chunk``), as glibc and dlmalloc grow their *top* chunk; ``realloc`` of the heap's last block
@@ -22,7 +22,11 @@ Two refinements beyond ``mm.c``, off by default, raise utilization (malloclab's 
 * ``place="by-size"``: a request of ``LARGE`` bytes or more takes the *high* end of the free
   block it splits, a small one the low end, so small and large blocks gather apart and freeing
   the large ones leaves holes that merge (a common answer to malloclab's ``binary`` traces,
-  not something ``mm.c`` or glibc does).
+  not something ``mm.c`` or glibc does);
+* ``place="back"``: every request takes the high end of the free block it splits, as the
+  allocator in K&R's *The C Programming Language* (8.7) does (there, so that only the free
+  block's size word changes). The low end of a hole stays free next to the block before it,
+  which can then grow into it with ``realloc``.
 
 Free blocks are found by :mod:`.freelist_lists` (implicit, explicit or segregated lists) with a
 placement policy from :mod:`.freelist_fit` (first, next, best, worst). Simplifications: 4-byte
@@ -49,7 +53,7 @@ from .registry import register
 LISTS = ("implicit", "explicit", "segregated")
 ORDERS = ("lifo", "address")
 COALESCING = ("immediate", "deferred")
-PLACES = ("front", "by-size")
+PLACES = ("front", "back", "by-size")
 GROWTH = ("chunk", "top-up")
 LARGE = 128
 """With ``place="by-size"``, blocks of this many bytes or more are carved from a free block's high end."""
@@ -85,7 +89,8 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
             raise BadRequest(f"freelist order={order!r}: an implicit list is always in address order")
         order = _choose("order", order or ("address" if kind == "implicit" else "lifo"), ORDERS)
         self.deferred = _choose("coalesce", coalesce, COALESCING) == "deferred"
-        self.by_size = _choose("place", place, PLACES) == "by-size"
+        self.place = _choose("place", place, PLACES)
+        self.by_size, self.from_back = place == "by-size", place == "back"
         self.top_up = _choose("grow", grow, GROWTH) == "top-up"
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
             raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
@@ -93,7 +98,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         if self.os.limit > 1 << 32:
             raise BadRequest("4-byte tags and links reach 4 GiB at most: use a smaller limit")
         self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
-        if self.by_size or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
+        if place != "front" or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
             self.options.update(place=place, grow=grow)
         self.chunk = chunk
         self._w = word_view(self.memory)
@@ -112,7 +117,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         w[p + 2] = ALLOC  # the epilogue
         self.first_bp = self.prologue + 3 * WSIZE
         self._extend(chunk)
-        if kind != "implicit" and fit == "first" and not (self.deferred or self.by_size):
+        if kind != "implicit" and fit == "first" and not (self.deferred or place != "front"):
             install(self, exact=7 if kind == "segregated" else 0)
 
     def __repr__(self) -> str:
@@ -179,12 +184,12 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
     def _place(self, bp: int, bsize: int, asize: int, request: int) -> int:
         """CS:APP's place: allocate ``asize`` bytes of free block ``bp``; return the payload.
 
-        The block is carved from the front, or, with ``place="by-size"`` and a large request,
-        from the back, leaving the free rest where it was.
+        The block is carved from the front, or from the back (``place="back"``, or
+        ``place="by-size"`` and a large request), leaving the free rest where it was.
         """
         self._remove(bp, bsize)
         rest = bsize - asize
-        if self.by_size and asize >= LARGE and rest >= MIN_BLOCK:
+        if (self.from_back or self.by_size and asize >= LARGE) and rest >= MIN_BLOCK:
             w, at = self._w, bp + rest
             w[(bp >> 2) - 1] = w[((bp + rest) >> 2) - 2] = rest
             w[(at >> 2) - 1] = w[((at + asize) >> 2) - 2] = asize | ALLOC
