@@ -82,9 +82,10 @@ def start_server(argv: list[str], url: str, workdir: Path, log: Path) -> subproc
 
 @pytest.fixture(scope="session")
 def course_copy(tmp_path_factory) -> Path:
-    """A copy of the notebooks, so that autosave never touches the committed ones."""
+    """A copy of the notebooks and the solutions, so that autosave never touches the committed ones."""
     copy = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    for folder in ("notebooks", "solutions"):
+        shutil.copytree(ROOT / folder, copy / folder)
     return copy
 
 

@@ -1,4 +1,4 @@
-"""Every notebook with players, run in JupyterLab in Chromium: the players animate.
+"""Every notebook with players (the course's and the exercises' solutions), run in JupyterLab in Chromium.
 
 For each notebook that shows a player, the test opens it, runs all cells, and on every player
 presses forward, back and play, checking that the caption moves to the right step and that the
@@ -38,7 +38,9 @@ def expected_errors(path: Path) -> int:
 
 
 def notebooks_with_players() -> list[str]:
-    return [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if static_frames(p)]
+    """The course's notebooks and the exercises' solutions that show players, as paths from the root."""
+    found = [*sorted((ROOT / "notebooks").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*.ipynb"))]
+    return [str(p.relative_to(ROOT)) for p in found if static_frames(p)]
 
 
 def svg_texts(html: str) -> list[str]:
@@ -48,7 +50,7 @@ def svg_texts(html: str) -> list[str]:
 
 def run_all(page, base: str, token: str, name: str) -> None:
     workspace = re.sub(r"\W", "", name)  # a workspace of its own: no tabs restored from other tests
-    page.goto(f"{base}/lab/workspaces/{workspace}/tree/notebooks/{name}?reset&token={token}")
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=30_000)
     page.wait_for_timeout(1500)
@@ -92,10 +94,10 @@ def test_players_animate_in_jupyterlab(lab, page, artifacts, name):
         last = int(re.match(r"Step \d+ of (\d+)", caption.inner_text().strip()).group(1))
         for step in range(1, last + 1):
             press(page, player, FORWARD, step)
-        final = static_frames(ROOT / "notebooks" / name)[i]
+        final = static_frames(ROOT / name)[i]
         drawn = [t.strip() for t in view.locator("text").all_text_contents()]
         assert drawn, f"player {i} in {name}: the final frame draws no words"
         assert drawn == svg_texts(final), f"player {i} in {name}: the final frame differs from the recording's"
-        player.screenshot(path=str(Path(artifacts) / f"{name[:-6]}_player{i}.png"))
+        player.screenshot(path=str(Path(artifacts) / f"{name[:-6].replace('/', '_')}_player{i}.png"))
     shown = errors.all_inner_texts()
-    assert len(shown) == expected_errors(ROOT / "notebooks" / name), f"{name}: unexpected errors: {shown}"
+    assert len(shown) == expected_errors(ROOT / name), f"{name}: unexpected errors: {shown}"
