@@ -89,7 +89,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
             raise BadRequest(f"freelist order={order!r}: an implicit list is always in address order")
         order = _choose("order", order or ("address" if kind == "implicit" else "lifo"), ORDERS)
         self.deferred = _choose("coalesce", coalesce, COALESCING) == "deferred"
-        self.place = _choose("place", place, PLACES)
+        _choose("place", place, PLACES)
         self.by_size, self.from_back = place == "by-size", place == "back"
         self.top_up = _choose("grow", grow, GROWTH) == "top-up"
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
