@@ -25,12 +25,16 @@ included, and compare the bytes, the errors and the search counts.
 
 from __future__ import annotations
 
+import sys
+
 from .freelist_lists import _TABLE_MAX
 from .freelist_tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK, adjusted_size
 
 try:  # the same two functions in C (_freelist_c.c), built at install time where a compiler is
     from ._freelist_c import FastPath as COMPILED
 except ImportError:  # pragma: no cover - depends on the machine that installed memlab
+    COMPILED = None
+if sys.byteorder != "little":  # pragma: no cover - the C path reads the tags as native words
     COMPILED = None
 
 _LARGEST = MAX_BLOCK - DSIZE  # larger requests go the readable way, which refuses them
