@@ -343,7 +343,10 @@ static PyTypeObject FastPathType = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_freelist_c", "The free-list heap's fast path in C (see freelist_fast.py).", -1,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_freelist_c",
+    .m_doc = "The free-list heap's fast path in C (see freelist_fast.py).",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__freelist_c(void) {
