@@ -2,8 +2,8 @@
 
 Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint is
 malloclab's heap size, measured on the replay's own chunks (:mod:`.native_chunks`): the bytes
-from the lowest chunk to the end of the highest live one, holes included, plus the chunks glibc
-mapped on their own. ``mallinfo2()`` (glibc 2.33+; ``mallinfo()`` on older ones) only tells
+from the lowest chunk to the highest chunk end so far, holes included, plus the chunks glibc
+mapped on their own while they live. ``mallinfo2()`` (glibc 2.33+; ``mallinfo()`` on older ones) only tells
 that the C library is glibc.
 
 The replay runs on a thread of its own (:func:`on_fresh_thread`): its tcache starts empty, so
