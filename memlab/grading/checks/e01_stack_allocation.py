@@ -43,28 +43,35 @@ def _program(cases: Cases, fn, requests: list[tuple[int, int]]) -> ExerciseStack
 
 def _overflow(cases: Cases, stack: ExerciseStack, size: int, align: int, why: str) -> None:
     sp = stack.sp
-    try:
-        address = stack.alloc(size, align)
-    except StackOverflow as e:
-        cases.expect(
-            re.search(rf"\b{size}\b", str(e)),
-            f"the StackOverflow says {e.message!r}: name the request ({size} bytes) so the reader knows what failed",
-        )
-    except Exception as e:  # noqa: BLE001 - the learner may raise anything
-        _wrong_error(cases, e, "StackOverflow", "memlab.allocators.stack")
-    else:
-        cases.expect(
-            False,
+    _refused(
+        cases,
+        lambda: stack.alloc(size, align),
+        StackOverflow,
+        "memlab.allocators.stack",
+        lambda text: re.search(rf"\b{size}\b", text),
+        f"name the request ({size} bytes) so the reader knows what failed",
+        lambda address: (
             f"alloc({size}, align={align}) with sp at {sp:#x} returned {address:#x}, a block ending at "
-            f"{address + size:#x}, past the limit {stack.limit:#x} ({why}): raise StackOverflow",
-        )
+            f"{address + size:#x}, past the limit {stack.limit:#x} ({why}): raise StackOverflow"
+        ),
+    )
     cases.expect(stack.sp == sp, f"after the failed request sp is {stack.sp:#x}; expected {sp:#x}, unchanged")
 
 
-def _wrong_error(cases: Cases, e: Exception, name: str, module: str) -> None:
-    if isinstance(e, NotImplementedError):
-        raise e
-    cases.expect(False, f"raised {type(e).__name__}: {e}; a stack raises its own {name} (from {module} import {name})")
+def _refused(cases: Cases, call, error: type, module: str, names, hint: str, silent) -> None:
+    """``call()`` must raise the stack's own ``error``, whose text ``names`` what failed."""
+    try:
+        result = call()
+    except error as e:
+        cases.expect(names(str(e)), f"the {error.__name__} says {e.message!r}: {hint}")
+    except Exception as e:  # noqa: BLE001 - the learner may raise anything
+        if isinstance(e, NotImplementedError):
+            raise
+        name = error.__name__
+        own = f"a stack raises its own {name} (from {module} import {name})"
+        cases.expect(False, f"raised {type(e).__name__}: {e}; {own}")
+    else:
+        cases.expect(False, silent(result))
 
 
 def check_alloc(fns: dict) -> Cases:
@@ -112,21 +119,18 @@ def check_free(fns: dict) -> Cases:
         stack = ExerciseStack(free=fn)
         a, b = stack.alloc(8, 8), stack.alloc(16, 8)
         sp = stack.sp
-        try:
-            stack.free(a)
-        except OutOfOrderFree as e:
-            cases.expect(
-                f"{b:#x}" in str(e),
-                f"the OutOfOrderFree says {e.message!r}: name the block on top, {b:#x}, the one to free first",
-            )
-        except Exception as e:  # noqa: BLE001 - the learner may raise anything
-            _wrong_error(cases, e, "OutOfOrderFree", "memlab.errors")
-        else:
-            cases.expect(
-                False,
-                f"free({a:#x}) returned silently, with {b:#x} on top (sp is now {stack.sp:#x}): a stack cannot "
-                "free below its top, so raise OutOfOrderFree",
-            )
+        _refused(
+            cases,
+            lambda: stack.free(a),
+            OutOfOrderFree,
+            "memlab.errors",
+            lambda text: f"{b:#x}" in text,
+            f"name the block on top, {b:#x}, the one to free first",
+            lambda _: (
+                f"free({a:#x}) returned silently, with {b:#x} on top (sp is now {stack.sp:#x}): a stack "
+                "cannot free below its top, so raise OutOfOrderFree"
+            ),
+        )
         cases.expect(stack.sp == sp, f"after the refused free sp is {stack.sp:#x}; expected {sp:#x}, unchanged")
     return cases
 
