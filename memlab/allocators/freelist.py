@@ -28,6 +28,11 @@ Three refinements beyond ``mm.c``, off by default, raise utilization (malloclab'
   block's size word changes). The low end of a hole stays free next to the block before it,
   which can then grow into it with ``realloc``.
 
+And one that changes the tags (see :mod:`.freelist_tags`): ``footers="free"`` drops the footer
+from allocated blocks (CS:APP 3e, homework 9.18; glibc's chunks do the same), so a request costs
+``max(16, round_up(n + 4, 8))``; a bit in each allocated header says whether its left neighbour
+is free. It needs immediate coalescing, which guarantees a free block never follows a free one.
+
 Free blocks are found by :mod:`.freelist_lists` (implicit, explicit or segregated lists) with a
 placement policy from :mod:`.freelist_fit` (first, next, best, worst). Simplifications: 4-byte
 tags and links limit the heap to 4 GiB; payloads are aligned to 8 bytes, no more; the heap never
@@ -47,7 +52,7 @@ from .freelist_fast import install
 from .freelist_fit import PLACEMENTS
 from .freelist_lists import make_lists
 from .freelist_realloc import InPlaceRealloc
-from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, WSIZE, word_view
+from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, PREV_FREE, WSIZE, adjusted_size, word_view
 from .registry import register
 
 LISTS = ("implicit", "explicit", "segregated")
@@ -55,6 +60,7 @@ ORDERS = ("lifo", "address")
 COALESCING = ("immediate", "deferred")
 PLACES = ("front", "back", "by-size")
 GROWTH = ("chunk", "top-up")
+FOOTERS = ("all", "free")
 LARGE = 128
 """With ``place="by-size"``, blocks of this many bytes or more are carved from a free block's high end."""
 
@@ -81,6 +87,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         chunk: int = CHUNKSIZE,
         place: str = "front",
         grow: str = "chunk",
+        footers: str = "all",
         **kw,
     ) -> None:
         kind = _choose("list", list, LISTS)
@@ -92,6 +99,13 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         _choose("place", place, PLACES)
         self.by_size, self.from_back = place == "by-size", place == "back"
         self.top_up = _choose("grow", grow, GROWTH) == "top-up"
+        self.footless = _choose("footers", footers, FOOTERS) == "free"
+        if self.footless and self.deferred:
+            raise BadRequest(
+                "freelist footers='free' needs coalesce='immediate': with deferred coalescing a free block "
+                "may follow a free block, and its header has no bit to say so"
+            )
+        self._tags = WSIZE if self.footless else DSIZE  # bytes of tags an allocated block carries
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
             raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
         super().__init__(**kw)
@@ -100,11 +114,13 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
         if place != "front" or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
             self.options.update(place=place, grow=grow)
+        if self.footless:
+            self.options["footers"] = footers
         self.chunk = chunk
         self._w = word_view(self.memory)
         self.lists = make_lists(self, kind, fit, order)
         self._insert, self._remove, self._find = self.lists.insert, self.lists.remove, self.lists.find
-        self._just_freed = 0
+        self._just_freed = self._left_free = 0
         self._request: tuple[int, int] = (0, 0)  # (bp, size) of the alloc in progress, for views
         heads = self.lists.heads
         pad = 1 - heads % 2  # words before the prologue must be odd, so payloads land on 8
@@ -117,7 +133,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         w[p + 2] = ALLOC  # the epilogue
         self.first_bp = self.prologue + 3 * WSIZE
         self._extend(chunk)
-        if kind != "implicit" and fit == "first" and not (self.deferred or place != "front"):
+        if kind != "implicit" and fit == "first" and not (self.deferred or self.footless or place != "front"):
             install(self, exact=7 if kind == "segregated" else 0)
 
     def __repr__(self) -> str:
@@ -129,18 +145,19 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         """sbrk ``size`` more bytes: a new free block over the old epilogue, a new epilogue."""
         bp = self._sbrk(size)  # the old break; the old epilogue header is at bp - 4
         w, i = self._w, bp >> 2
+        left_free = w[i - 1] & PREV_FREE  # footless: the old epilogue knew whether a free block ends the heap
         w[i - 1] = w[((bp + size) >> 2) - 2] = size
         w[((bp + size) >> 2) - 1] = ALLOC
         if self.deferred:
             self._insert(bp, size)
             return bp
-        return self._coalesce(bp)
+        return self._coalesce(bp, left_free)
 
     # -- allocating ----------------------------------------------------------------------------
     def _alloc(self, size: int, align: int) -> int:
         if align > DSIZE:
             raise BadAlignment(f"alignment {align}: this heap aligns payloads to {DSIZE} bytes only")
-        asize = MIN_BLOCK if size <= DSIZE else (size + 15) & ~7
+        asize = adjusted_size(size, self._tags)
         if asize > MAX_BLOCK:
             raise OutOfMemory(f"{size} bytes do not fit a 4-byte size tag")
         try:
@@ -176,6 +193,8 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
     def _free_top(self) -> int:
         """Bytes of free blocks that end the heap (more than one only while coalescing is deferred)."""
         w, end, total = self._w, self.os.brk_address - WSIZE, 0  # ``end``: the epilogue header
+        if self.footless:  # one free block at most, and the epilogue says whether it is there
+            return w[(end >> 2) - 1] if w[end >> 2] & PREV_FREE else 0
         while not (tag := w[(end >> 2) - 1]) & ALLOC:  # the footer just below ``end``
             total += tag
             end -= tag
@@ -192,7 +211,8 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         if (self.from_back or self.by_size and asize >= LARGE) and rest >= MIN_BLOCK:
             w, at = self._w, bp + rest
             w[(bp >> 2) - 1] = w[((bp + rest) >> 2) - 2] = rest
-            w[(at >> 2) - 1] = w[((at + asize) >> 2) - 2] = asize | ALLOC
+            self._allocated(at, asize, PREV_FREE)
+            self._left_is(at + asize, free=False)
             self._insert(bp, rest)
             parts = (rest, asize)
         else:
@@ -209,26 +229,46 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         return at
 
     def _carve(self, bp: int, bsize: int, asize: int) -> int:
-        """Tag ``asize`` bytes at ``bp`` allocated; a rest of 16+ bytes becomes a free block (returned)."""
+        """Tag ``asize`` bytes at ``bp`` allocated; a rest of 16+ bytes becomes a free block (returned).
+
+        The block's left neighbour does not change, so its ``PREV_FREE`` bit is kept. A rest that
+        is returned is followed by a block that already says "free on my left", or is merged at once.
+        """
         w, rest = self._w, bsize - asize
+        left = w[(bp >> 2) - 1] & PREV_FREE
         if rest < MIN_BLOCK:
-            w[(bp >> 2) - 1] = w[((bp + bsize) >> 2) - 2] = bsize | ALLOC
+            self._allocated(bp, bsize, left)
+            self._left_is(bp + bsize, free=False)
             return 0
-        w[(bp >> 2) - 1] = w[((bp + asize) >> 2) - 2] = asize | ALLOC
+        self._allocated(bp, asize, left)
         rp = bp + asize
         w[(rp >> 2) - 1] = w[((rp + rest) >> 2) - 2] = rest
         return rp
+
+    def _allocated(self, bp: int, size: int, left_free: int) -> None:
+        """Tag ``size`` bytes at ``bp`` allocated: a header, and a footer unless ``footers="free"``."""
+        if self.footless:
+            self._w[(bp >> 2) - 1] = size | ALLOC | left_free
+        else:
+            self._w[(bp >> 2) - 1] = self._w[((bp + size) >> 2) - 2] = size | ALLOC
+
+    def _left_is(self, bp: int, *, free: bool) -> None:
+        """Footless heaps: say in the header at ``bp - 4`` (allocated, or the epilogue) what lies to its left."""
+        if self.footless:
+            i = (bp >> 2) - 1
+            self._w[i] = self._w[i] | PREV_FREE if free else self._w[i] & ~PREV_FREE
 
     # -- freeing -------------------------------------------------------------------------------
     def _free(self, address: int, size: int) -> None:
         w, i = self._w, address >> 2
         try:
-            bsize = w[i - 1] & ~7
+            tag = w[i - 1]
+            bsize = tag & ~7
             w[i - 1] = w[((address + bsize) >> 2) - 2] = bsize
             if self.deferred:
                 self._insert(address, bsize)
             else:
-                self._just_freed = address
+                self._just_freed, self._left_free = address, tag & PREV_FREE
         except (IndexError, ValueError) as e:
             self._tripped(e, f"free({address:#x})")
 
@@ -239,7 +279,7 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         if bp:
             self._just_freed = 0
             try:
-                self._coalesce(bp)
+                self._coalesce(bp, self._left_free)
             except (IndexError, ValueError) as e:
                 self._tripped(e, f"free({address:#x})")
 

@@ -3,13 +3,15 @@
 Both walk the header words in simulated memory, from the prologue to the epilogue, exactly as
 CS:APP's heap checker does; nothing is taken from Python-side bookkeeping, so a corrupted tag
 shows up in ``layout()`` (as a dead block) and ``check()`` names it. Every read stays below the
-program break, so a nonsense size cannot send the walk out of memory.
+program break, so a nonsense size cannot send the walk out of memory. With ``footers="free"`` an
+allocated block has a header only, and its ``PREV_FREE`` bit must tell the truth about its left
+neighbour.
 """
 
 from __future__ import annotations
 
 from .base import ALLOCATED, DEAD, FREE, METADATA, Block
-from .freelist_tags import ALLOC, DSIZE, MIN_BLOCK, WSIZE
+from .freelist_tags import ALLOC, DSIZE, MIN_BLOCK, PREV_FREE, WSIZE
 
 
 def heap_layout(heap) -> list[Block]:
@@ -24,11 +26,13 @@ def heap_layout(heap) -> list[Block]:
         blocks.append(Block(heap.prologue - WSIZE, WSIZE, METADATA, "padding"))
     blocks.append(Block(heap.prologue, DSIZE, METADATA, "prologue", WSIZE, WSIZE))
     live, (pending, pending_size) = heap._live, heap._request
+    footer = 0 if heap.footless else WSIZE  # an allocated block's
+    epilogue = ~PREV_FREE if heap.footless else ~0  # the bits that must read 0x1
     a = heap.prologue + DSIZE
     while a < brk:
         tag = w[a >> 2]
         size = tag & ~7
-        if tag == ALLOC:
+        if tag & epilogue == ALLOC:
             blocks.append(Block(a, WSIZE, METADATA, "epilogue", WSIZE))
             a += WSIZE
             break
@@ -38,7 +42,7 @@ def heap_layout(heap) -> list[Block]:
         if tag & ALLOC:
             entry = live.get(a + WSIZE)
             requested = entry[0] if entry else (pending_size if a + WSIZE == pending else 0)
-            blocks.append(Block(a, size, ALLOCATED, "", WSIZE, WSIZE, requested))
+            blocks.append(Block(a, size, ALLOCATED, "", WSIZE, footer, requested))
         else:
             blocks.append(Block(a, size, FREE, "", WSIZE, WSIZE))
         a += size
@@ -57,15 +61,20 @@ def check_heap(heap) -> None:
         corrupt(f"prologue header/footer are {w[p]:#x}/{w[p + 1]:#x}, not 0x9/0x9 (8 bytes, allocated)", heap.prologue)
     free: set[int] = set()
     starts: set[int] = set()
-    a, previous_free = heap.prologue + DSIZE, 0
+    a, previous_free, footless = heap.prologue + DSIZE, 0, heap.footless
     while True:
         if a > brk - WSIZE:
             corrupt(f"the blocks run past the break at {brk:#x} with no epilogue", a)
         tag = w[a >> 2]
         size = tag & ~7
-        if tag == ALLOC:
+        allocated = tag & ALLOC
+        if footless and allocated and bool(tag & PREV_FREE) != bool(previous_free):
+            what = "epilogue" if size == 0 else f"block {a:#x}"
+            says, truth = ("free", "allocated") if tag & PREV_FREE else ("allocated", "free")
+            corrupt(f"{what} says the block to its left is {says}, but it is {truth}", a)
+        if tag & ~(PREV_FREE if footless else 0) == ALLOC:
             break
-        if tag & 6:
+        if tag & (4 if footless and allocated else 6):
             corrupt(f"header at {a:#x} is {tag:#x}: stray bits below the allocated bit", a)
         if size < MIN_BLOCK:
             corrupt(f"block {a:#x} has size {size}, below the {MIN_BLOCK}-byte minimum", a)
@@ -74,10 +83,10 @@ def check_heap(heap) -> None:
         if a + size > brk - WSIZE:
             corrupt(f"block {a:#x} of {size} bytes runs past the epilogue at {brk - WSIZE:#x}", a)
         footer = w[(a + size) // WSIZE - 1]
-        if footer != tag:
+        if footer != tag and not (footless and allocated):
             corrupt(f"block {a:#x}: header {tag:#x} but footer {footer:#x}", a)
         starts.add(a + WSIZE)
-        if not tag & ALLOC:
+        if not allocated:
             if previous_free and not heap.deferred:
                 corrupt(f"free blocks {previous_free:#x} and {a:#x} sit side by side: coalescing missed them", a)
             free.add(a + WSIZE)

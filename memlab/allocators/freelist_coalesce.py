@@ -14,22 +14,24 @@ the heap's word view ``_w``, its list policy (``lists``, ``_insert``, ``_remove`
 from __future__ import annotations
 
 from ..events import Coalesce
-from .freelist_tags import ALLOC, WSIZE
+from .freelist_tags import ALLOC, PREV_FREE, WSIZE
 
 
 class Coalescing:
     """The coalescing half of a boundary-tag heap (see the module docstring)."""
 
-    def _coalesce(self, bp: int) -> int:
+    def _coalesce(self, bp: int, left_free: int = 1) -> int:
         """Merge free block ``bp`` with free neighbours (CS:APP's four cases); return the result.
 
         Case 1: both neighbours allocated; 2: the right one is free; 3: the left one is free;
         4: both are free. The left neighbour's footer sits just below ``bp``'s header, so it is
-        found in O(1), without walking from the start of the heap.
+        found in O(1), without walking from the start of the heap. With ``footers="free"`` only a
+        free neighbour has a footer: ``left_free`` (the ``PREV_FREE`` bit ``bp`` carried while
+        allocated) says whether to read it, and the block after the result learns it is free.
         """
         w, i = self._w, bp >> 2
         size = w[i - 1]
-        left = w[i - 2]  # the left neighbour's footer
+        left = w[i - 2] if left_free or not self.footless else ALLOC  # the left neighbour's footer
         right = w[((bp + size) >> 2) - 1]  # the right neighbour's header
         start, total = bp, size
         if not right & ALLOC:
@@ -42,6 +44,8 @@ class Coalescing:
         if total != size:
             w[(start >> 2) - 1] = w[((start + total) >> 2) - 2] = total
             self.lists.merged(start, total)
+        if self.footless:
+            w[((start + total) >> 2) - 1] |= PREV_FREE
         self._insert(start, total)
         if self.recorder is not None:
             case = 1 + (not right & ALLOC) + 2 * (not left & ALLOC)
@@ -66,7 +70,7 @@ class Coalescing:
         """Every block as (bp, tag) from ``start`` (default: the first) to the epilogue: the implicit list."""
         w, bp = self._w, start or self.first_bp
         tag = w[(bp >> 2) - 1]
-        while tag != ALLOC:
+        while tag & ~7:  # the epilogue is the 0-size block
             yield bp, tag
             bp += tag & ~7
             tag = w[(bp >> 2) - 1]

@@ -18,7 +18,7 @@ Otherwise ``resize`` answers False and the base class moves the payload (alloc, 
 from __future__ import annotations
 
 from ..errors import OutOfMemory
-from .freelist_tags import ALLOC, DSIZE, MIN_BLOCK
+from .freelist_tags import ALLOC, PREV_FREE, adjusted_size
 
 
 class InPlaceRealloc:
@@ -34,7 +34,7 @@ class InPlaceRealloc:
         """Shrink in place, grow into a free right neighbour, or (top-up) grow at the heap's end."""
         w = self._w
         bsize = w[(address >> 2) - 1] & ~7
-        asize = MIN_BLOCK if new_size <= DSIZE else (new_size + 15) & ~7
+        asize = adjusted_size(new_size, self._tags)
         grow = asize > bsize
         if grow:
             right = w[((address + bsize) >> 2) - 1]
@@ -48,7 +48,7 @@ class InPlaceRealloc:
         if rest and (grow or self.deferred):
             self._insert(rest, bsize - asize)  # growing: what follows the rest is allocated already
         elif rest:
-            self._coalesce(rest)  # shrinking: the rest may merge with a free right neighbour
+            self._coalesce(rest, 0)  # shrinking: the rest may merge with a free right neighbour
         return True
 
     def _grow_at_end(self, address: int, bsize: int, right: int, asize: int) -> bool:
@@ -64,8 +64,7 @@ class InPlaceRealloc:
             return False
         if right:
             self._remove(address + bsize, right)
-        w = self._w
-        w[(address >> 2) - 1] = w[((address + asize) >> 2) - 2] = asize | ALLOC
-        w[((address + asize) >> 2) - 1] = ALLOC  # the new epilogue
+        self._allocated(address, asize, self._w[(address >> 2) - 1] & PREV_FREE)
+        self._w[((address + asize) >> 2) - 1] = ALLOC  # the new epilogue
         self.lists.merged(address, asize)
         return True

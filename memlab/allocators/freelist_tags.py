@@ -5,6 +5,13 @@ Sizes are multiples of 8, so the low three bits are free and bit 0 says "allocat
 4 bytes (``WSIZE``) as in the book's 32-bit layout, and a block pointer ``bp`` points at the
 payload, so the header sits at ``bp - 4`` and the footer at ``bp + size - 8``.
 
+With ``footers="free"`` (CS:APP 3e, homework 9.18) only free blocks keep a footer: an allocated
+block is a header and a payload that runs to the block's end, and bit 1 of its header
+(:data:`PREV_FREE`) says whether the block to its left is free, so that block's footer may be
+read. glibc does the same with the opposite sense: every chunk's ``PREV_INUSE`` bit says the one
+before is in use. memlab keeps "previous free" instead, so a free block's tags stay exactly its
+size, as in ``mm.c``: with immediate coalescing a free block's left neighbour is never free.
+
 The helpers here are the book's macros (``PACK``, ``GET_SIZE``, ``HDRP``, ...) in Python, plus
 a fast word view of simulated memory for the allocators' hot paths.
 """
@@ -31,6 +38,10 @@ CHUNKSIZE = 1 << 12
 ALLOC = 1
 """The allocated bit in a tag."""
 
+PREV_FREE = 2
+"""With ``footers="free"``: set in an allocated block's header (or the epilogue) when the block
+to its left is free, so its footer can be read."""
+
 MAX_BLOCK = (1 << 32) - DSIZE
 """The largest size a 4-byte tag can hold."""
 
@@ -40,9 +51,12 @@ def pack(size: int, allocated: int) -> int:
     return size | allocated
 
 
-def adjusted_size(request: int) -> int:
-    """The block size a request costs: 16 for up to 8 bytes, else request + 8 rounded up to 8."""
-    return MIN_BLOCK if request <= DSIZE else (request + DSIZE + DSIZE - 1) & ~(DSIZE - 1)
+def adjusted_size(request: int, tags: int = DSIZE) -> int:
+    """The block size a request costs: at least 16, else request + tags rounded up to 8.
+
+    ``tags`` is 8 (header and footer, ``mm.c``) or 4 (a header only: ``footers="free"``).
+    """
+    return max(MIN_BLOCK, (request + tags + DSIZE - 1) & ~(DSIZE - 1))
 
 
 def decode(tag: int) -> tuple[int, bool]:

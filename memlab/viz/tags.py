@@ -4,7 +4,8 @@ A hexdump shows ``19 00 00 00``; this view says what it means: "header: size 24,
 It reads a snapshot of :class:`~memlab.allocators.freelist.FreeListHeap` (CS:APP ``mm.c``): the
 list heads below the prologue, the prologue and epilogue, and for each block its header and
 footer word (``size | allocated``, 4 bytes, little-endian) plus, for free blocks on an explicit or
-segregated list, the ``pred`` and ``succ`` links in its first two payload words. Words that
+segregated list, the ``pred`` and ``succ`` links in its first two payload words (a heap with
+``footers="free"`` gives allocated blocks a header only, whose bit 1 says "free on my left"). Words that
 changed since the previous snapshot are marked, so a player shows a tag being rewritten.
 
 Pure drawing: everything is decoded from the snapshot's bytes and layout.
@@ -45,7 +46,8 @@ def _word(snapshot: HeapSnapshot, address: int) -> int | None:
 
 def _tag(value: int) -> str:
     size, allocated = value & ~7, value & 1
-    return f"size {size}, {'allocated' if allocated else 'free'}"
+    left = ", the block to its left is free" if value & 2 and allocated else ""
+    return f"size {size}, {'allocated' if allocated else 'free'}{left}"
 
 
 def _head_name(k: int, heads: int) -> str:
@@ -79,12 +81,13 @@ def tag_words(snapshot: HeapSnapshot, previous: HeapSnapshot | None = None) -> l
                     (b.address + 4, "prologue", b.address, "prologue footer"),
                 ]
             continue
-        if b.header != 4 or b.footer != 4:
+        if b.header != 4 or b.footer not in (0, 4) or (b.footer == 0 and b.state != "allocated"):
             continue  # a corrupt stretch or fresh sbrk space: no tags to read
         spots.append((b.address, "header", b.address, "header"))
         if linked and b.state == "free":
             spots += [(b.payload, "pred", b.address, "pred"), (b.payload + 4, "succ", b.address, "succ")]
-        spots.append((b.end - 4, "footer", b.address, "footer"))
+        if b.footer:  # an allocated block of a footers="free" heap has none
+            spots.append((b.end - 4, "footer", b.address, "footer"))
     words = []
     for address, role, block, name in spots:
         value = _word(snapshot, address)

@@ -73,9 +73,9 @@ class ExerciseHeap(FreeListHeap):
         size, _ = get(self, bp - WSIZE)
         return bp + size if size < bsize else 0
 
-    def _coalesce(self, bp: int) -> int:
+    def _coalesce(self, bp: int, left_free: int = 1) -> int:
         if self.learner_coalesce is None or not self.learner:
-            return super()._coalesce(bp)
+            return super()._coalesce(bp, left_free)
         size = get(self, bp - WSIZE)[0]
         left, left_used = get(self, bp - 2 * WSIZE)
         right, right_used = get(self, bp + size - WSIZE)
