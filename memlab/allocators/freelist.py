@@ -44,13 +44,14 @@ from __future__ import annotations
 from typing import NoReturn
 
 from ..errors import BadAlignment, BadRequest, HeapCorruption, MemlabError, OutOfMemory
-from ..events import Split
 from .base import Allocator
 from .freelist_check import check_heap, heap_layout
 from .freelist_coalesce import Coalescing
 from .freelist_fast import install
 from .freelist_fit import PLACEMENTS
+from .freelist_grow import Growing
 from .freelist_lists import make_lists
+from .freelist_place import LARGE, Placing  # noqa: F401 - LARGE: the by-size threshold, named here too
 from .freelist_realloc import InPlaceRealloc
 from .freelist_tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, PREV_FREE, WSIZE, adjusted_size, word_view
 from .registry import register
@@ -61,8 +62,6 @@ COALESCING = ("immediate", "deferred")
 PLACES = ("front", "back", "by-size")
 GROWTH = ("chunk", "top-up")
 FOOTERS = ("all", "free")
-LARGE = 128
-"""With ``place="by-size"``, blocks of this many bytes or more are carved from a free block's high end."""
 
 
 def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
@@ -72,7 +71,7 @@ def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 @register("freelist", test_options={"limit": 48 << 10, "chunk": 1024}, max_request=512, aligns=(None,))
-class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
+class FreeListHeap(Placing, Growing, Coalescing, InPlaceRealloc, Allocator):
     """Free-list heap with boundary tags (CS:APP mm.c): implicit, explicit or segregated lists."""
 
     name = "freelist"
@@ -140,19 +139,6 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         opts = ",".join(f"{k}={v}" for k, v in self.options.items())
         return f"<FreeListHeap {opts}: {len(self._live)} live blocks, footprint {self.footprint}>"
 
-    # -- growing -------------------------------------------------------------------------------
-    def _extend(self, size: int) -> int:
-        """sbrk ``size`` more bytes: a new free block over the old epilogue, a new epilogue."""
-        bp = self._sbrk(size)  # the old break; the old epilogue header is at bp - 4
-        w, i = self._w, bp >> 2
-        left_free = w[i - 1] & PREV_FREE  # footless: the old epilogue knew whether a free block ends the heap
-        w[i - 1] = w[((bp + size) >> 2) - 2] = size
-        w[((bp + size) >> 2) - 1] = ALLOC
-        if self.deferred:
-            self._insert(bp, size)
-            return bp
-        return self._coalesce(bp, left_free)
-
     # -- allocating ----------------------------------------------------------------------------
     def _alloc(self, size: int, align: int) -> int:
         if align > DSIZE:
@@ -174,89 +160,6 @@ class FreeListHeap(Coalescing, InPlaceRealloc, Allocator):
         if isinstance(e, MemlabError):
             raise e
         raise HeapCorruption(f"{what} read a corrupt boundary tag ({e}); check() names it") from None
-
-    def _grow_for(self, asize: int) -> int:
-        """No block fits: coalesce first if deferred and that helps, else grow by max(need, chunk).
-
-        With ``grow="top-up"`` the need is what a free last block lacks, not the whole request.
-        """
-        need = asize - self._free_top() if self.top_up else asize
-        if self.deferred:
-            if self._largest_run() >= asize:
-                self.coalesce_all()
-                return self._find(asize)[0]
-            self._extend(max(need, self.chunk))  # raises before any change if the OS says no
-            self.coalesce_all()
-            return self._find(asize)[0]
-        return self._extend(max(need, self.chunk))
-
-    def _free_top(self) -> int:
-        """Bytes of free blocks that end the heap (more than one only while coalescing is deferred)."""
-        w, end, total = self._w, self.os.brk_address - WSIZE, 0  # ``end``: the epilogue header
-        if self.footless:  # one free block at most, and the epilogue says whether it is there
-            return w[(end >> 2) - 1] if w[end >> 2] & PREV_FREE else 0
-        while not (tag := w[(end >> 2) - 1]) & ALLOC:  # the footer just below ``end``
-            total += tag
-            end -= tag
-        return total
-
-    def _place(self, bp: int, bsize: int, asize: int, request: int) -> int:
-        """CS:APP's place: allocate ``asize`` bytes of free block ``bp``; return the payload.
-
-        The block is carved from the front, or from the back (``place="back"``, or
-        ``place="by-size"`` and a large request), leaving the free rest where it was.
-        """
-        self._remove(bp, bsize)
-        rest = bsize - asize
-        if (self.from_back or self.by_size and asize >= LARGE) and rest >= MIN_BLOCK:
-            w, at = self._w, bp + rest
-            w[(bp >> 2) - 1] = w[((bp + rest) >> 2) - 2] = rest
-            self._allocated(at, asize, PREV_FREE)
-            self._left_is(at + asize, free=False)
-            self._insert(bp, rest)
-            parts = (rest, asize)
-        else:
-            at = bp
-            if self._carve(bp, bsize, asize):
-                self._insert(bp + asize, rest)
-            else:
-                rest = 0
-            parts = (asize, rest)
-        if self.recorder is not None:
-            self._request = (at, request)
-            if rest:
-                self._emit(Split(self.step, bp - WSIZE, bsize, *parts))
-        return at
-
-    def _carve(self, bp: int, bsize: int, asize: int) -> int:
-        """Tag ``asize`` bytes at ``bp`` allocated; a rest of 16+ bytes becomes a free block (returned).
-
-        The block's left neighbour does not change, so its ``PREV_FREE`` bit is kept. A rest that
-        is returned is followed by a block that already says "free on my left", or is merged at once.
-        """
-        w, rest = self._w, bsize - asize
-        left = w[(bp >> 2) - 1] & PREV_FREE
-        if rest < MIN_BLOCK:
-            self._allocated(bp, bsize, left)
-            self._left_is(bp + bsize, free=False)
-            return 0
-        self._allocated(bp, asize, left)
-        rp = bp + asize
-        w[(rp >> 2) - 1] = w[((rp + rest) >> 2) - 2] = rest
-        return rp
-
-    def _allocated(self, bp: int, size: int, left_free: int) -> None:
-        """Tag ``size`` bytes at ``bp`` allocated: a header, and a footer unless ``footers="free"``."""
-        if self.footless:
-            self._w[(bp >> 2) - 1] = size | ALLOC | left_free
-        else:
-            self._w[(bp >> 2) - 1] = self._w[((bp + size) >> 2) - 2] = size | ALLOC
-
-    def _left_is(self, bp: int, *, free: bool) -> None:
-        """Footless heaps: say in the header at ``bp - 4`` (allocated, or the epilogue) what lies to its left."""
-        if self.footless:
-            i = (bp >> 2) - 1
-            self._w[i] = self._w[i] | PREV_FREE if free else self._w[i] & ~PREV_FREE
 
     # -- freeing -------------------------------------------------------------------------------
     def _free(self, address: int, size: int) -> None:
