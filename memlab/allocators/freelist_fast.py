@@ -12,9 +12,10 @@ heap's constants bound in: they leave the same words in memory as
 and they count the same searches and examined blocks, in the closure (a cell is cheaper to bump
 than an attribute), which ``lists.searches`` and ``lists.examined`` add to the readable path's.
 The heap installs them for explicit and segregated lists with first fit, immediate
-coalescing, front placement and footers on every block (``mm.c``'s own tags). Each hands over to the readable path when someone records (whose Split and
-Coalesce events need it) or when a request is one the readable path must refuse; the tests
-check that both paths leave the same bytes. Like ``mm.c``, nothing here validates: the base
+coalescing, front placement and footers on every block (``mm.c``'s own tags). Each hands over
+to the readable path when someone records (whose Split and Coalesce events need it) or when a
+request is one the readable path must refuse; the tests check that both paths leave the same
+bytes. Like ``mm.c``, nothing here validates: the base
 class already has.
 
 ``_freelist_c.c`` is this module again in C, statement for statement, built at install time

@@ -7,8 +7,9 @@ is a borrow-flag word before its ``T``; ``Option`` of a pointer uses the null po
 Values that live inside a heap block are written into the simulated bytes, so a hexdump shows
 a ``String``'s characters and an ``Rc``'s counts.
 
-Dropping runs the drop glue: the value itself first, then its parts in declaration order
-(struct fields, vector elements, a box's contents), then its heap block is freed.
+Dropping runs the drop glue (see :mod:`.ownership_value`): the value itself first, then its
+parts in declaration order (struct fields, vector elements, a box's contents), then its heap
+block is freed.
 
 Simplifications: integers are ``i32``; struct fields stay in declaration order in memory (rustc
 may reorder them); references live in variables, never inside other values; ``Vec`` grows like
@@ -19,160 +20,7 @@ from __future__ import annotations
 
 from ..errors import BadRequest
 from .ownership_exprs import Expr
-
-
-class Heap:
-    """The allocator the values live on; without one, values have no addresses."""
-
-    def __init__(self, allocator=None) -> None:
-        self.allocator = allocator
-
-    def alloc(self, size: int) -> int | None:
-        return self.allocator.alloc(size) if self.allocator is not None and size > 0 else None
-
-    def free(self, address: int | None) -> None:
-        if address is not None and self.allocator is not None:
-            self.allocator.free(address)
-
-    def realloc(self, address: int | None, size: int) -> int | None:
-        if self.allocator is None:
-            return None
-        return self.allocator.realloc(address, size) if address is not None else self.alloc(size)
-
-    def word(self, address: int | None, value: int, width: int = 8) -> None:
-        if address is not None and self.allocator is not None:
-            self.allocator.memory.write_word(address, value & ((1 << 8 * width) - 1), width)
-
-    def write(self, address: int | None, data: bytes) -> None:
-        if address is not None and self.allocator is not None and data:
-            self.allocator.memory.write(address, data)
-
-
-def _align(n: int, a: int) -> int:
-    return (n + a - 1) // a * a
-
-
-class Value:
-    """A Rust value. ``parts`` are the values it owns, dropped in order after it."""
-
-    copy = False
-    non_null = False  # a pointer that is never null, so Option can use null for None
-    size = 8
-    align = 8
-    heap_size = 0
-
-    def __init__(self) -> None:
-        self.address: int | None = None  # its own heap block, if it has one
-        self.home: int | None = None  # where its inline bytes are (None: on the stack)
-        self.parts: list[tuple[str, object]] = []  # (path pattern, Value or unevaluated expression)
-        self.built = False  # its heap storage exists (it was bound to a variable once)
-
-    @property
-    def type(self) -> str:
-        raise NotImplementedError
-
-    def rust(self) -> str:
-        raise NotImplementedError
-
-    def show(self):
-        raise NotImplementedError
-
-    def homes(self) -> list[int | None]:
-        """Where each part's inline bytes live."""
-        return [None] * len(self.parts)
-
-    def write(self, heap: Heap) -> None:
-        """Store this value's inline bytes at ``self.home``."""
-
-    # -- building, placing, dropping ------------------------------------------------------------
-    def build(self, heap: Heap) -> None:
-        """Allocate heap storage, parts first (Rust evaluates arguments before the call)."""
-        if self.built:
-            return
-        for _, part in self.parts:
-            part.build(heap)
-        if self.heap_size:
-            self.address = heap.alloc(self.heap_size)
-        self.built = True
-
-    def place(self, heap: Heap, home: int | None) -> None:
-        """Write this value (and its parts) at ``home``."""
-        self.home = home
-        self.write(heap)
-        for (_, part), where in zip(self.parts, self.homes()):
-            part.place(heap, where)
-
-    def drop(self, ctx, path: str) -> None:
-        """The drop glue: announce, drop the parts in order, free the heap block."""
-        ctx.dropped(path, self, self.drop_note())
-        for pattern, part in self.parts:
-            part.drop(ctx, pattern.format(path))
-        if self.address is not None or self.heap_size:
-            ctx.heap.free(self.address)
-            ctx.freed(path, self, self.address, self.heap_size, "heap block" if isinstance(self, Box) else "buffer")
-            self.address = None
-
-    def drop_note(self) -> str:
-        return ""
-
-    def fresh(self) -> Value:
-        """A deep copy for ``.clone()`` (new heap blocks once built)."""
-        raise NotImplementedError
-
-    def part(self, key: str) -> Value:
-        raise BadRequest(f"a {self.type} has no part {key!r}")
-
-    def set_part(self, index: int, value: Value) -> None:
-        self.parts[index] = (self.parts[index][0], value)
-
-
-class Int(Value):
-    copy, size, align = True, 4, 4
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    type = property(lambda self: "i32")
-
-    def rust(self) -> str:
-        return str(self.n)
-
-    def show(self):
-        return self.n
-
-    def write(self, heap: Heap) -> None:
-        heap.word(self.home, self.n, 4)
-
-    def drop(self, ctx, path: str) -> None:
-        pass  # i32 has no drop glue
-
-    def fresh(self) -> Value:
-        return Int(self.n)
-
-
-class Str(Value):
-    """A string literal, ``&'static str``: Copy, and in the program's static data, not the heap."""
-
-    copy, size = True, 16
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    type = property(lambda self: "&str")
-
-    def rust(self) -> str:
-        return f'"{self.text}"'
-
-    def show(self):
-        return self.text
-
-    def drop(self, ctx, path: str) -> None:
-        pass
-
-    def fresh(self) -> Value:
-        return Str(self.text)
+from .ownership_value import Heap, Int, Str, Value, align_up
 
 
 class Buffer(Value):
@@ -272,6 +120,7 @@ class Vec(Buffer):
 
 class Box(Value):
     non_null = True
+    block_name = "heap block"
 
     def __init__(self, inner) -> None:
         super().__init__()
@@ -311,11 +160,11 @@ class Struct(Value):
     def _offsets(self) -> tuple[list[int], int, int]:
         offsets, at, big = [], 0, 1
         for _, p in self.parts:
-            at = _align(at, p.align)
+            at = align_up(at, p.align)
             offsets.append(at)
             at += p.size
             big = max(big, p.align)
-        return offsets, _align(at, big), big
+        return offsets, align_up(at, big), big
 
     size = property(lambda self: max(self._offsets()[1], 1))  # type: ignore[assignment]
     align = property(lambda self: self._offsets()[2])  # type: ignore[assignment]
