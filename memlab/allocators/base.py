@@ -10,7 +10,7 @@ where it can, ``_resize`` and ``_check``.
 
 Like Valgrind or ASan, memlab keeps a *shadow table* of live blocks beside the simulated heap.
 A real ``free`` trusts its argument and may corrupt the heap; memlab consults the shadow table
-first, so a bad free is reported instead of performed.
+first (:mod:`.shadow`), so a bad free is reported instead of performed.
 """
 
 from __future__ import annotations
@@ -19,16 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import ClassVar
 
-from ..errors import (
-    BadSize,
-    DoubleFree,
-    HeapCorruption,
-    InvalidFree,
-    MemlabError,
-    UseAfterFree,
-    describe_block,
-)
-from ..events import Alloc, Event, Free, Grow, Move, Recorder, Resize, Shrink
+from ..errors import BadSize, HeapCorruption, MemlabError
+from ..events import Alloc, Event, Free, Move, Recorder, Resize
 from ..memory import ALIGNMENT, check_alignment, check_size
 from ..os import OS
 from .blocks import ALLOCATED as ALLOCATED
@@ -39,9 +31,11 @@ from .blocks import SNAPSHOT_BYTES as SNAPSHOT_BYTES
 from .blocks import Block as Block
 from .blocks import HeapSnapshot as HeapSnapshot
 from .blocks import Stats as Stats
+from .os_calls import OSCalls
+from .shadow import ShadowTable
 
 
-class Allocator:
+class Allocator(ShadowTable, OSCalls):
     """Base class: validation, shadow table, statistics, events. See the module docstring."""
 
     name: ClassVar[str] = "allocator"
@@ -238,41 +232,6 @@ class Allocator:
     def _corrupt(self, message: str, address: int | None = None) -> None:
         raise HeapCorruption(message, address=address, step=self.step)
 
-    def _sbrk(self, increment: int) -> int:
-        """Grow the heap through the OS, counting the footprint and emitting Grow."""
-        address = self.os.sbrk(increment)
-        self._add_footprint(increment)
-        if self.recorder is not None:
-            self._emit(Grow(self.step, address, increment, "sbrk"))
-        return address
-
-    def _mmap(self, length: int) -> int:
-        address = self.os.mmap(length)
-        length = -(-length // self.os.page_size) * self.os.page_size
-        self._add_footprint(length)
-        if self.recorder is not None:
-            self._emit(Grow(self.step, address, length, "mmap"))
-        return address
-
-    def _munmap(self, address: int, length: int) -> None:
-        self.os.munmap(address, length)
-        length = -(-length // self.os.page_size) * self.os.page_size
-        self._add_footprint(-length)
-        if self.recorder is not None:
-            self._emit(Shrink(self.step, address, length, "munmap"))
-
-    def _add_footprint(self, n: int) -> None:
-        self._footprint += n
-        if self._footprint > self._peak_footprint:
-            self._peak_footprint = self._footprint
-
-    def _block_of(self, address: int) -> tuple[int, int] | None:
-        """The live (payload address, size) containing ``address``, if any."""
-        for start, (size, _) in self._live.items():
-            if start <= address < start + size:
-                return start, size
-        return None
-
     # -- validation and bookkeeping --------------------------------------------------------
     def _relay(self, fn, *args):
         """Call into a child allocator, renumbering its errors with this allocator's step."""
@@ -322,41 +281,6 @@ class Allocator:
         if self.recorder is not None:
             self._emit(Resize(self.step, address, old, new_size))
         return True
-
-    def _set_size(self, address: int, size: int) -> None:
-        old, since = self._live[address]
-        self._live[address] = (size, since)
-        self._live_bytes += size - old
-        self._peak_live = max(self._peak_live, self._live_bytes)
-
-    def _live_size(self, address: object, what: str) -> int:
-        """The size of the live block at ``address``, or the right typed error."""
-        entry = self._live.get(address) if isinstance(address, int) else None
-        if entry is not None:
-            return entry[0]
-        if not isinstance(address, int) or isinstance(address, bool):
-            raise InvalidFree(f"{what} of {address!r}: not an address", step=self.step)
-        if address in self._freed:
-            cls = DoubleFree if what == "free" else UseAfterFree
-            text = "double free" if what == "free" else f"{what} of a freed block"
-            raise cls(
-                f"{text} at {address:#x}",
-                address=address,
-                block=describe_block(address, 0, "freed", self._freed[address]).replace("0 bytes, ", ""),
-                step=self.step,
-            )
-        inside = self._block_of(address)
-        if inside is not None:
-            start, size = inside
-            since = self._live[start][1]
-            raise InvalidFree(
-                f"{what} of {address:#x}: an interior pointer, {address - start} bytes inside "
-                f"the {size}-byte block at {start:#x}",
-                address=address,
-                block=describe_block(start, size, "allocated", since),
-                step=self.step,
-            )
-        raise InvalidFree(f"{what} of {address:#x}: not the start of any live block", address=address, step=self.step)
 
     def __iter__(self) -> Iterator[Block]:
         return iter(self.layout())
