@@ -334,7 +334,7 @@ def test_only_definitions_run_at_grading_time(tmp_path):
     assert defs.namespace["LIMIT"] == 16
     assert defs.notes == ["cell 5 has a syntax error (line 1): invalid syntax; it was skipped"]
     (result,) = grade([path], limits=FAST)
-    assert result.score == result.max_score == 6
+    assert result.score == result.max_score == 12
     assert "note: cell 5 has a syntax error" in result.tests[0].output
 
 
