@@ -29,6 +29,7 @@ def four_cases(**options) -> Recording:
     return rec.recording
 
 
-def demo(scale: float = 1.6) -> Player:
-    recording = four_cases()
-    return Player(recording, tags_view(recording, width=640), title=TITLE, scale=scale)
+def demo(scale: float = 1.6, *, title: str = TITLE, **options) -> Player:
+    """The player; ``options`` go to the heap (the ``footers`` demo passes ``footers="free"``)."""
+    recording = four_cases(**options)
+    return Player(recording, tags_view(recording, width=640), title=title, scale=scale)
