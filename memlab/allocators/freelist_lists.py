@@ -1,6 +1,6 @@
 """How a free-list heap finds its free blocks (CS:APP 9.9.13-9.9.14).
 
-* :class:`ImplicitList` keeps no list at all: a search walks every block, allocated or free,
+* :class:`~.freelist_implicit.ImplicitList` keeps no list at all: a search walks every block, allocated or free,
   from header to header, so it costs O(all blocks).
 * :class:`LinkedLists` threads free blocks on doubly linked lists whose ``pred``/``succ`` words
   live *inside* the free blocks (payload words 0 and 1, 4 bytes each), so a search costs
@@ -16,6 +16,7 @@ Both support every placement policy of :mod:`.freelist_fit`. Next fit keeps one 
 from __future__ import annotations
 
 from .freelist_fit import PLACEMENTS, ROVING
+from .freelist_implicit import ImplicitList
 
 SIZE_CLASSES = 15
 """Segregated classes: 16, 24, ..., 64 bytes exactly, then powers of two up to 8 KiB, then more."""
@@ -36,56 +37,6 @@ def class_range(k: int) -> tuple[int, int | None]:
     if k < 7:
         return 8 * k + 16, 8 * k + 16
     return (1 << (k - 1)) + 8, (1 << k) if k < SIZE_CLASSES - 1 else None
-
-
-class ImplicitList:
-    """No list: the heap's own headers chain every block in address order."""
-
-    kind = "implicit"
-    heads = 0
-
-    def __init__(self, heap, fit: str) -> None:
-        self.heap = heap
-        self.fit = fit
-        self._place = PLACEMENTS[fit]
-        self.roving = fit in ROVING
-        self.rover = 0  # a block pointer; 0 until the first search
-        self.searches = self.examined = 0
-
-    def _rotated(self):
-        """Knuth's next fit order: from the rover to the end, then from the start to the rover."""
-        rover, walk = self.rover, self.heap.walk
-        yield from walk(rover)
-        for bp, tag in walk():
-            if bp == rover:
-                return
-            yield bp, tag
-
-    def find(self, asize: int) -> tuple[int, int]:
-        self.searches += 1
-        bp, size, n = self._place(self._rotated() if self.roving and self.rover else self.heap.walk(), asize)
-        self.examined += n
-        if bp and self.roving:
-            self.rover = bp
-        return bp, size
-
-    def insert(self, bp: int, size: int) -> None:
-        """Nothing to link: a block is free because its header says so."""
-
-    def remove(self, bp: int, size: int) -> None:
-        """Nothing to unlink."""
-
-    def merged(self, bp: int, size: int) -> None:
-        """Block starts inside [bp, bp + size) are gone; the rover must not point at one."""
-        if bp < self.rover < bp + size:
-            self.rover = bp
-
-    def free_lists(self) -> tuple[tuple[int, ...], ...]:
-        return ()
-
-    def check(self, heap, free: set[int], starts: set[int]) -> None:
-        if self.rover and self.rover not in starts:
-            heap._corrupt(f"next-fit rover {self.rover:#x} is not the start of a block", self.rover)
 
 
 class LinkedLists:
