@@ -72,13 +72,16 @@ class Coalesce(Event):
     size: int
     parts: tuple[int, ...]
     case: int = 0
+    told: int = 0  # a heap without allocated footers: the header after the block, told "free on your left"
 
     def describe(self) -> str:
         case = f"case {self.case}: " if self.case else ""
+        told = f"; the header at {self.told:#x} now says the block to its left is free" if self.told else ""
         if len(self.parts) == 1:
-            return f"{case}no free neighbour, so the {self.size}-byte free block at {self.address:#x} stays as it is"
+            where = f"the {self.size}-byte free block at {self.address:#x}"
+            return f"{case}no free neighbour, so {where} stays as it is{told}"
         joined = " + ".join(str(p) for p in self.parts)
-        return f"{case}coalesce {joined} into one {self.size}-byte free block at {self.address:#x}"
+        return f"{case}coalesce {joined} into one {self.size}-byte free block at {self.address:#x}{told}"
 
 
 @dataclass(frozen=True, slots=True)

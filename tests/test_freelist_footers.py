@@ -71,7 +71,11 @@ def test_the_four_cases_of_coalescing_without_allocated_footers():
             heap.free(blocks[k])
         cases.append(rec.recording.events[-1].case)
         heap.check()
+        told = rec.recording.events[-1].told
+        assert told and word(heap, told) & PREV_FREE, "the event names the header that learned its left is free"
     assert cases == [1, 3, 1, 2, 2, 4, 4]
+    caption = rec.recording.events[-1].describe()
+    assert caption.endswith(f"the header at {told:#x} now says the block to its left is free")
     assert [(b.state, b.size) for b in heap.layout() if b.state != "metadata"] == [("free", 256)]
 
 

@@ -50,7 +50,8 @@ class Coalescing:
         if self.recorder is not None:
             case = 1 + (not right & ALLOC) + 2 * (not left & ALLOC)
             parts = (left,) * (not left & ALLOC) + (size,) + (right,) * (not right & ALLOC)
-            self._emit(Coalesce(self.step, start - WSIZE, total, parts, case))
+            told = start + total - WSIZE if self.footless else 0
+            self._emit(Coalesce(self.step, start - WSIZE, total, parts, case, told))
         return start
 
     def _runs(self):

@@ -90,19 +90,21 @@ class ExerciseHeap(FreeListHeap):
         size, _ = get(self, bp - WSIZE)
         return bp + size if size < bsize else 0
 
-    def _coalesce(self, bp: int, left_free: int = 1) -> int:
+    def _coalesce(self, bp: int, left_is_free: int = 1) -> int:
         if self.learner_coalesce is None or not self.learner:
-            return super()._coalesce(bp, left_free)
+            return super()._coalesce(bp, left_is_free)
         size = get(self, bp - WSIZE)[0]
         lean = self.footless  # the left footer is there only if the freed block's bit said so
-        left, left_used = get(self, bp - 2 * WSIZE) if left_free or not lean else (0, True)
+        left, left_used = get(self, bp - 2 * WSIZE) if left_is_free or not lean else (0, True)
         right, right_used = get(self, bp + size - WSIZE)
         case = 1 + (not right_used) + 2 * (not left_used)
-        start = self.learner_coalesce(self, bp, bool(left_free)) if lean else self.learner_coalesce(self, bp)
+        start = self.learner_coalesce(self, bp, bool(left_is_free)) if lean else self.learner_coalesce(self, bp)
         if self.recorder is not None:
             parts = (left,) * (not left_used) + (size,) + (right,) * (not right_used)
             total = get(self, start - WSIZE)[0] if isinstance(start, int) and start else size
-            self._emit(Coalesce(self.step, (start or bp) - WSIZE, total, parts, case))
+            after = (start or bp) + total - WSIZE  # the header after the merged block: did the learner tell it?
+            told = after if lean and left_free(self, after) else 0
+            self._emit(Coalesce(self.step, (start or bp) - WSIZE, total, parts, case, told))
         return start
 
     def real(self):
