@@ -15,7 +15,7 @@ def coalesce_lean(heap, bp, left_is_free):
     return coalesce(heap, bp)  # the first answer again: it reads the word below the header every time
 """
 
-NO_BIT = """
+LEAN = """
 def coalesce_lean(heap, bp, left_is_free):
     size, _ = get(heap, bp - 4)
     next_size, next_allocated = get(heap, bp + size - 4)
@@ -27,23 +27,11 @@ def coalesce_lean(heap, bp, left_is_free):
         bp -= prev_size
     put(heap, bp - 4, size, False)
     put(heap, bp + size - 8, size, False)
-    return bp
-"""
-
-NO_FOOTER = """
-def coalesce_lean(heap, bp, left_is_free):
-    size, _ = get(heap, bp - 4)
-    next_size, next_allocated = get(heap, bp + size - 4)
-    if not next_allocated:
-        size += next_size
-    if left_is_free:
-        prev_size, _ = get(heap, bp - 8)
-        size += prev_size
-        bp -= prev_size
-    put(heap, bp - 4, size, False)
     set_left_free(heap, bp + size - 4, True)
     return bp
 """
+NO_BIT = LEAN.replace("    set_left_free(heap, bp + size - 4, True)\n", "")
+NO_FOOTER = LEAN.replace("    put(heap, bp + size - 8, size, False)\n", "")
 
 BIT_MESSAGE = "just after the merged block, still says its left neighbour is allocated: set its bit 1 (set_left_free)"
 
@@ -58,6 +46,11 @@ def test_the_solution_scores_full_marks_on_both_questions():
         ("coalesce", 5),
         ("coalesce_lean", 5),
     ]
+
+
+def test_the_answer_the_mistakes_are_made_from_is_right():
+    assert NO_BIT != LEAN != NO_FOOTER
+    assert grade(LEAN) == (5, "ok\nok\nok\nok\nok")
 
 
 def test_reading_the_left_footer_every_time_merges_with_a_payload():
