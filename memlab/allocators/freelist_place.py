@@ -32,7 +32,7 @@ class Placing:
             w, at = self._w, bp + rest
             w[(bp >> 2) - 1] = w[((bp + rest) >> 2) - 2] = rest
             self._allocated(at, asize, PREV_FREE)
-            self._left_is(at + asize, free=False)
+            self._left_allocated(at + asize)
             self._insert(bp, rest)
             parts = (rest, asize)
         else:
@@ -58,7 +58,7 @@ class Placing:
         left = w[(bp >> 2) - 1] & PREV_FREE
         if rest < MIN_BLOCK:
             self._allocated(bp, bsize, left)
-            self._left_is(bp + bsize, free=False)
+            self._left_allocated(bp + bsize)
             return 0
         self._allocated(bp, asize, left)
         rp = bp + asize
@@ -72,8 +72,7 @@ class Placing:
         else:
             self._w[(bp >> 2) - 1] = self._w[((bp + size) >> 2) - 2] = size | ALLOC
 
-    def _left_is(self, bp: int, *, free: bool) -> None:
-        """Footless heaps: say in the header at ``bp - 4`` (allocated, or the epilogue) what lies to its left."""
+    def _left_allocated(self, bp: int) -> None:
+        """Footless heaps: the header at ``bp - 4`` (a block or the epilogue) now has an allocated left neighbour."""
         if self.footless:
-            i = (bp >> 2) - 1
-            self._w[i] = self._w[i] | PREV_FREE if free else self._w[i] & ~PREV_FREE
+            self._w[(bp >> 2) - 1] &= ~PREV_FREE
