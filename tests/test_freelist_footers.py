@@ -7,11 +7,11 @@ under the property suite, and on the shipped real traces.
 
 import pytest
 from test_freelist import word
+from test_freelist_refinements import walk_heaps
 
 from memlab import BadRequest, HeapCorruption
 from memlab.allocators.freelist import FreeListHeap
 from memlab.allocators.freelist_tags import ALLOC, PREV_FREE
-from memlab.contract import random_walk
 from memlab.traces import replay, shipped
 from memlab.viz.tags import tags_text
 
@@ -147,10 +147,7 @@ def test_the_tags_view_shows_a_header_only_and_the_left_bit():
     ],
 )
 def test_property_suite_without_allocated_footers(options):
-    def factory():
-        return FreeListHeap(limit=48 << 10, chunk=1024, footers="free", **options)
-
-    harness = random_walk(factory, ops=10_000, seed=11, max_request=512, aligns=(None,))
+    harness = walk_heaps(11, footers="free", **options)
     assert harness.steps >= 10_000
 
 

@@ -148,6 +148,15 @@ def test_back_keeps_a_hole_free_next_to_the_block_that_may_grow_into_it():
     assert outcomes["back"][1] < outcomes["front"][1] - 32 * 1024
 
 
+def walk_heaps(seed: int, **options):
+    """The property suite's 10,000-op random walk over fresh 48 KiB free-list heaps with ``options``."""
+
+    def factory():
+        return FreeListHeap(limit=48 << 10, chunk=1024, **options)
+
+    return random_walk(factory, ops=10_000, seed=seed, max_request=512, aligns=(None,))
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -159,8 +168,5 @@ def test_back_keeps_a_hole_free_next_to_the_block_that_may_grow_into_it():
     ],
 )
 def test_property_suite_with_the_refinements(options):
-    def factory():
-        return FreeListHeap(limit=48 << 10, chunk=1024, grow="top-up", **options)
-
-    harness = random_walk(factory, ops=10_000, seed=7, max_request=512, aligns=(None,))
+    harness = walk_heaps(7, grow="top-up", **options)
     assert harness.steps >= 10_000
