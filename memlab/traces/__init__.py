@@ -4,9 +4,12 @@ Johnstone and Wilson's measurements.
 
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
 ``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+``record_python(code)`` records what the real CPython asks of its own allocator while running
+``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings.
 """
 
-from . import shipped
+from . import cpython, shipped
+from .cpython import PythonRecording, RecorderUnavailable, record_python
 from .generators import GENERATORS, generate, suite
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
@@ -20,11 +23,14 @@ __all__ = [
     "KEYS",
     "REALLOC",
     "Process",
+    "PythonRecording",
+    "RecorderUnavailable",
     "Result",
     "Trace",
     "TraceError",
     "as_json",
     "build",
+    "cpython",
     "format_rep",
     "from_ops",
     "general_purpose",
@@ -35,6 +41,7 @@ __all__ = [
     "read_log",
     "read_rep",
     "record",
+    "record_python",
     "replay",
     "replay_all",
     "shipped",
