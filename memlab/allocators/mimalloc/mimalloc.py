@@ -607,8 +607,29 @@ class MiMalloc(Allocator):
         self._cache["views"] = (key, views)
         return views
 
+    def page_lists(self, page: Page) -> tuple[list[int], list[int], list[int]]:
+        """The page's free, local_free and thread_free lists, head first, read from one copy of its blocks.
+
+        A link that leaves the page's blocks (a corrupted one) ends its list after that block, which
+        ``check()`` then names; a list longer than the page's capacity has run into a cycle.
+        """
+        size = page.capacity * page.block_size
+        data = self.memory.read(page.start, size) if size else b""
+
+        def walk(head: int) -> list[int]:
+            out = []
+            while head and len(out) <= page.capacity:
+                out.append(head)
+                offset = head - page.start
+                if not 0 <= offset <= size - 8:
+                    break
+                head = int.from_bytes(data[offset : offset + 8], "little")
+            return out
+
+        return walk(page.free), walk(page.local_free), walk(page.thread_free)
+
     def _page_view(self, page: Page, delayed: tuple[int, ...]) -> PageView:
-        cap = page.capacity
+        free, local, remote = self.page_lists(page)
         return PageView(
             page.address,
             page.start,
@@ -620,9 +641,9 @@ class MiMalloc(Allocator):
             page.reserved,
             page.capacity,
             page.used,
-            tuple(self.list_of(page.free, cap)),
-            tuple(self.list_of(page.local_free, cap)),
-            tuple(self.list_of(page.thread_free, cap)),
+            tuple(free),
+            tuple(local),
+            tuple(remote),
             delayed,
             page.in_full,
             page.retire_expire,

@@ -337,8 +337,7 @@ class PyMalloc(Allocator):
             self._put(block, 0)
             return
         self._unlink_used(pool)
-        if self.recorder is not None:
-            self._emit(PoolFull(self.step, pool, INDEX2SIZE(size)))
+        self._tell(PoolFull(self.step, pool, INDEX2SIZE(size)))
 
     def allocate_from_new_pool(self, size: int) -> int:
         """``allocate_from_new_pool()``: usedpools[size] is empty; use a free pool of the fullest arena."""
@@ -385,14 +384,25 @@ class PyMalloc(Allocator):
         return bp
 
     # -- free ---------------------------------------------------------------------------------------
+    def alloc(self, size: int, align: int | None = None) -> int:
+        """Allocate; a pool that this request filled is told after the allocation itself."""
+        self._later = []
+        try:
+            return super().alloc(size, align)
+        finally:
+            self._flush()
+
     def free(self, address: int) -> None:
         """Free a block; what it did to its pool and arena is told after the free itself."""
         self._later = []
         try:
             super().free(address)
         finally:
-            later, self._later = self._later, None
-        for event in later:
+            self._flush()
+
+    def _flush(self) -> None:
+        later, self._later = self._later, None
+        for event in later or ():
             self._emit(event)
 
     def _tell(self, event: Event) -> None:
@@ -559,12 +569,22 @@ class PyMalloc(Allocator):
         return range(self.first_pool(ao), ao.pool_address, self.pool_size)
 
     def free_list(self, pool: int) -> list[int]:
-        """The pool's ``freeblock`` list, head first (stops at the pool's capacity, in case of a cycle)."""
-        out, block = [], self._get(pool + FREEBLOCK)
-        limit = self.numblocks[self._get32(pool + SZIDX)] if self._get32(pool + SZIDX) < self.nclasses else 0
+        """The pool's ``freeblock`` list, head first (stops at the pool's capacity, in case of a cycle).
+
+        The pool's bytes are read once; a link that leaves the pool (a corrupted one) ends the walk
+        after that block, which ``check()`` then names.
+        """
+        data = self.memory.read(pool, self.pool_size)
+        block = int.from_bytes(data[FREEBLOCK : FREEBLOCK + 8], "little")
+        szidx = int.from_bytes(data[SZIDX : SZIDX + 4], "little")
+        limit = self.numblocks[szidx] if szidx < self.nclasses else 0
+        out = []
         while block and len(out) <= limit:
             out.append(block)
-            block = self._get(block)
+            offset = block - pool
+            if not 0 <= offset <= self.pool_size - 8:
+                break
+            block = int.from_bytes(data[offset : offset + 8], "little")
         return out
 
     def freepools(self, ao: ArenaObject) -> list[int]:
