@@ -15,7 +15,6 @@ from ..viz.mimalloc import mimalloc_view
 from ..widgets.player import Player
 
 TITLE = "mimalloc: three free lists per page; a free from another thread takes no lock"
-ORDER = 21
 
 
 def scenario(heap: MiMalloc) -> list[int]:

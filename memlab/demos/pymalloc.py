@@ -15,7 +15,6 @@ from ..viz.pymalloc import pymalloc_view
 from ..widgets.player import Player
 
 TITLE = "pymalloc: arenas of pools, usedpools, and the block just freed reused first"
-ORDER = 20
 
 
 def scenario(heap: PyMalloc) -> list[int]:

@@ -40,7 +40,6 @@ from ...errors import BadAlignment, BadRequest
 from ...events import Alloc, Event, Free
 from ...memory import is_power_of_two
 from ..base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block
-from ..registry import register
 from .bins import (
     BIN_FULL,
     BIN_HUGE,
@@ -100,7 +99,6 @@ class Heap:
         return self.queues[BIN_FULL if page.in_full else bin_of(page.block_size)]
 
 
-@register("mimalloc", test_options={"limit": 64 << 20}, max_request=40_000, aligns=(None, 16, 64, 4096))
 class MiMalloc(Allocator):
     """mimalloc 2.0.9: free-list sharding, three free lists per page, a heap per thread."""
 
@@ -117,7 +115,6 @@ class MiMalloc(Allocator):
         self.segments: dict[int, Segment] = {}
         self.heaps: dict[int, Heap] = {}
         self._thread = 0
-        self._later: list[Event] | None = None
         self._cache: dict[str, tuple] = {}
 
     # -- simulated threads ----------------------------------------------------------------------------
@@ -147,24 +144,13 @@ class MiMalloc(Allocator):
             return super().alloc(size, align)
 
     def free(self, address: int, *, thread: int | None = None) -> None:
-        """Free a block; what happened to its page is told after the free itself."""
-        if thread is not None:
-            with self.thread(thread):
-                return self.free(address)
-        self._later = []
-        try:
-            super().free(address)
-        finally:
-            later, self._later = self._later, None
-        for event in later:
-            self._emit(event)
+        if thread is None:
+            return super().free(address)
+        with self.thread(thread):
+            return super().free(address)
 
     def _tell(self, event: Event) -> None:
-        if self.recorder is None:
-            return
-        if self._later is not None:
-            self._later.append(event)
-        else:
+        if self.recorder is not None:
             self._emit(event)
 
     def heap(self, thread: int | None = None) -> Heap:
@@ -435,20 +421,35 @@ class MiMalloc(Allocator):
         return self.segment_of(address).page_of(address)
 
     # -- free ------------------------------------------------------------------------------------------------
-    def _free(self, address: int, size: int) -> None:
+    def _free(self, address: int, size: int) -> tuple[Page, bool] | None:
+        """``mi_free``: one push on a list; what follows for the page comes after (:meth:`_after_free`)."""
         segment = self.segment_of(address)
         page = segment.page_of(address)
         block = page.block_of(address) if page.has_aligned else address
         if segment.thread == self._thread:
-            self.free_block_local(page, block)
-        else:
-            self.free_block_mt(page, block)
+            self._push_local(page, block)
+            return page, True
+        first = page.delayed == USE_DELAYED_FREE
+        self.free_block_mt(page, block)
+        return (page, False) if first else None
 
-    def free_block_local(self, page: Page, block: int) -> None:
-        """The owner frees: push on ``local_free``; retire an empty page, bring a full one back."""
+    def _after_free(self, address: int, size: int, pending: tuple[Page, bool]) -> None:
+        page, local = pending
+        if not local:
+            self._tell(DelayedFree(self.step, page.address, page.thread, self._thread))
+        elif page.used == 0:
+            self.page_retire(page)
+        elif page.in_full:
+            self.unfull(page)
+
+    def _push_local(self, page: Page, block: int) -> None:
         self._link(block, page.local_free)
         page.local_free = block
         page.used -= 1
+
+    def free_block_local(self, page: Page, block: int) -> None:
+        """The owner frees: push on ``local_free``; retire an empty page, bring a full one back."""
+        self._push_local(page, block)
         if page.used == 0:
             self.page_retire(page)
         elif page.in_full:
@@ -462,7 +463,6 @@ class MiMalloc(Allocator):
             self._link(block, owner.delayed)
             owner.delayed = block
             page.delayed = NO_DELAYED_FREE
-            self._tell(DelayedFree(self.step, page.address, page.thread, self._thread))
             return
         self._link(block, page.thread_free)
         page.thread_free = block

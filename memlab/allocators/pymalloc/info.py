@@ -140,7 +140,8 @@ class PoolFull(Event):
     size: int
 
     def describe(self) -> str:
-        return f"the pool at {self.pool:#x} is full: it leaves usedpools ({self.size}-byte blocks)"
+        what = f"the pool at {self.pool:#x} hands out its last free block"
+        return f"{what}: full, it leaves usedpools ({self.size}-byte blocks)"
 
 
 @dataclass(frozen=True, slots=True)

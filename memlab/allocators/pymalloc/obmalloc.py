@@ -48,7 +48,6 @@ from ...events import Alloc, Event, Free, Move, Resize
 from ...memory import is_power_of_two
 from ..base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block
 from ..registry import allocator as build_child
-from ..registry import register
 from .info import (
     ArenaFree,
     ArenaKept,
@@ -122,7 +121,6 @@ class ArenaObject:
         return f"<arena {self.index} at {self.address:#x}: {self.nfreepools}/{self.ntotalpools} pools free>"
 
 
-@register("pymalloc", test_options={"limit": 16 << 20}, max_request=1024, aligns=(None, 16, 64))
 class PyMalloc(Allocator):
     """CPython's small-object allocator: arenas, pools, size classes (obmalloc, CPython 3.11)."""
 
@@ -169,7 +167,6 @@ class PyMalloc(Allocator):
         self.narenas_currently_allocated = self.ntimes_arena_allocated = self.narenas_highwater = 0
         self.raw_allocated_blocks = 0
         self.arena_map: dict[int, list[int]] = {}  # radix tree leaves: ideal arena number -> [tail_hi, tail_lo]
-        self._later: list[Event] | None = None  # events of a free, told after the free itself
         self._cache: dict[str, tuple] = {}  # layout and snapshot of the current state
 
     nclasses = SMALL_REQUEST_THRESHOLD // ALIGNMENT  # NB_SMALL_SIZE_CLASSES
@@ -384,57 +381,40 @@ class PyMalloc(Allocator):
         return bp
 
     # -- free ---------------------------------------------------------------------------------------
-    def alloc(self, size: int, align: int | None = None) -> int:
-        """Allocate; a pool that this request filled is told after the allocation itself."""
-        self._later = []
-        try:
-            return super().alloc(size, align)
-        finally:
-            self._flush()
-
-    def free(self, address: int) -> None:
-        """Free a block; what it did to its pool and arena is told after the free itself."""
-        self._later = []
-        try:
-            super().free(address)
-        finally:
-            self._flush()
-
-    def _flush(self) -> None:
-        later, self._later = self._later, None
-        for event in later or ():
-            self._emit(event)
-
     def _tell(self, event: Event) -> None:
-        if self.recorder is None:
-            return
-        if self._later is not None:
-            self._later.append(event)
-        else:
+        if self.recorder is not None:
             self._emit(event)
 
-    def _free(self, address: int, size: int) -> None:
+    def _free(self, address: int, size: int) -> tuple[int, str] | None:
         if self.address_in_range(address):
-            self.pymalloc_free(address)
-            return
+            return self.pymalloc_free(address)
         self._relay(self.child.free, address)
         self.raw_allocated_blocks -= 1
+        return None
 
-    def pymalloc_free(self, p: int) -> None:
-        """``pymalloc_free()``: push the block on its pool's free list; move the pool if it was full or is empty."""
+    def pymalloc_free(self, p: int) -> tuple[int, str] | None:
+        """``pymalloc_free()``: push the block on its pool's free list; say if the pool must move.
+
+        A pool that was full must go back to ``usedpools``, an empty one to its arena's
+        ``freepools``: :meth:`_after_free` does that, once the free itself has been told.
+        """
         pool = self.pool_of(p)
         lastfree = self._get(pool + FREEBLOCK)
         self._put(p, lastfree)
         self._put(pool + FREEBLOCK, p)
         count = self._get32(pool + REF_COUNT) - 1
         self._put32(pool + REF_COUNT, count)
-        if not lastfree:  # the pool was full: back to the front of usedpools
+        if not lastfree:
+            return pool, "was full"
+        return (pool, "empty") if count == 0 else None
+
+    def _after_free(self, address: int, size: int, pending: tuple[int, str]) -> None:
+        pool, what = pending
+        if what == "was full":  # back to the front of usedpools
             self._push_used(pool, self._get32(pool + SZIDX))
             self._tell(PoolBack(self.step, pool, INDEX2SIZE(self._get32(pool + SZIDX))))
-            return
-        if count:
-            return
-        self.insert_to_freepool(pool)
+        else:
+            self.insert_to_freepool(pool)
 
     def insert_to_freepool(self, pool: int) -> None:
         """``insert_to_freepool()``: an empty pool goes to its arena; the arena may move, or be freed."""
