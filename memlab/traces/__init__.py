@@ -5,10 +5,11 @@ Johnstone and Wilson's measurements.
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
 ``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
 ``record_python(code)`` records what the real CPython asks of its own allocator while running
-``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings.
+``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings;
+``libmimalloc.compare(trace)`` puts the real mimalloc's pages beside memlab's.
 """
 
-from . import cpython, shipped
+from . import cpython, libmimalloc, shipped
 from .cpython import PythonRecording, RecorderUnavailable, record_python
 from .generators import GENERATORS, generate, suite
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
@@ -37,6 +38,7 @@ __all__ = [
     "from_ops",
     "general_purpose",
     "generate",
+    "libmimalloc",
     "html_table",
     "live_curve",
     "parse_log",

@@ -24,7 +24,9 @@ The paths, in mimalloc's names:
 * ``mi_realloc`` keeps the block while the new size fits and wastes at most half of it.
 
 Threads are simulated and deterministic, as in memlab's TCMalloc: ``alloc(size, thread=2)``,
-``free(p, thread=2)`` or ``with heap.thread(2): ...``; without one, thread 0 runs.
+``free(p, thread=2)`` or ``with heap.thread(2): ...``; without one, thread 0 runs. No path here
+takes a lock; ``atomics`` counts the atomic operations (compare-and-swap or exchange) that
+mimalloc makes instead, all of them for frees from another thread and their collection.
 
 Simplifications, besides those of the two modules: no deferred-free callbacks, no secure mode
 (no guard pages, no encoded or randomized free lists), no statistics; an allocation that fails
@@ -34,6 +36,7 @@ freed), as mimalloc does; no block changes hands.
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 
 from ...errors import BadAlignment, BadRequest
@@ -104,6 +107,7 @@ class MiMalloc(Allocator):
 
     name = "mimalloc"
     default_align = 8  # mimalloc gives 8-byte blocks for the smallest requests; larger bins are 16-aligned
+    simulates_threads = True  # alloc and free take ``thread=``
 
     def __init__(self, *, segment_size: int = SEGMENT_SIZE, **kw) -> None:
         super().__init__(**kw)
@@ -114,6 +118,8 @@ class MiMalloc(Allocator):
         self.alignment_max = segment_size // 2  # MI_ALIGNMENT_MAX
         self.segments: dict[int, Segment] = {}
         self.heaps: dict[int, Heap] = {}
+        self.locks: dict[str, int] = {}  # none: no path here takes a lock
+        self.atomics: Counter[str] = Counter()  # atomic operations, by what they were for
         self._thread = 0
         self._cache: dict[str, tuple] = {}
 
@@ -228,11 +234,13 @@ class MiMalloc(Allocator):
         if self.recorder is not None:
             self._tell(DelayedCollect(self.step, heap.thread, len(self.list_of(block, 1 << 20))))
         heap.delayed = 0
+        self.atomics["delayed list take"] += 1
         while block:
             nxt = self._next(block)
             page = self.page_of(block)
-            if page.delayed != NEVER_DELAYED_FREE:
+            if page.delayed != NEVER_DELAYED_FREE and page.delayed != USE_DELAYED_FREE:
                 page.delayed = USE_DELAYED_FREE  # the next free from another thread tells the owner again
+                self.atomics["delayed flag reset"] += 1
             self.page_collect(page)
             self.free_block_local(page, block)
             block = nxt
@@ -273,6 +281,7 @@ class MiMalloc(Allocator):
         """``_mi_page_free_collect``: thread_free joins local_free; if free is empty, local_free becomes it."""
         remote = 0
         if page.thread_free:
+            self.atomics["thread_free take"] += 1
             head, page.thread_free = page.thread_free, 0
             tail, remote = head, 1
             while (nxt := self._next(tail)) and remote <= page.capacity:
@@ -398,14 +407,17 @@ class MiMalloc(Allocator):
         return segment
 
     def _map_segment(self, heap: Heap, size: int, kind: str) -> Segment:
-        """mmap ``size`` bytes aligned to the segment size (over-map, then give back the ends)."""
-        align = self.segment_size
-        raw = self.os.mmap(size + align)
-        address = -(-raw // align) * align
-        if address > raw:
-            self.os.munmap(raw, address - raw)
-        if raw + align > address:
-            self.os.munmap(address + size, raw + align - address)
+        """mmap ``size`` bytes aligned to the segment size (if the OS's place is not, over-map and trim)."""
+        align, page = self.segment_size, self.os.page_size
+        address = self.os.mmap(size)
+        if address % align:
+            self.os.munmap(address, size)
+            raw = self.os.mmap(size + align - page)
+            address = -(-raw // align) * align
+            if address > raw:
+                self.os.munmap(raw, address - raw)
+            if raw + align - page > address:
+                self.os.munmap(address + size, raw + align - page - address)
         self._add_footprint(size)
         segment = Segment(address, size, self.slice_size, heap.thread, kind)
         self.segments[address] = segment
@@ -463,9 +475,11 @@ class MiMalloc(Allocator):
             self._link(block, owner.delayed)
             owner.delayed = block
             page.delayed = NO_DELAYED_FREE
+            self.atomics["delayed free (flag, push, flag)"] += 3
             return
         self._link(block, page.thread_free)
         page.thread_free = block
+        self.atomics["thread_free push"] += 1
 
     def unfull(self, page: Page) -> None:
         """``_mi_page_unfull``: back from the full queue to the end of its bin's queue."""

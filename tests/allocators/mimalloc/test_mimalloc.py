@@ -5,8 +5,6 @@ threads at once, and the same pages as the real libmimalloc on the same traces."
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import random
 from collections import Counter
 
@@ -16,6 +14,7 @@ import memlab
 from memlab.allocators.mimalloc import BIN_SIZE, MiMalloc, bin_of, block_size
 from memlab.contract import random_walk
 from memlab.errors import BadAlignment, HeapCorruption, InvalidFree
+from memlab.traces import libmimalloc as libmimalloc_pages
 from memlab.traces import shipped
 
 
@@ -246,76 +245,24 @@ def test_every_variant_keeps_the_contract(segment_size):
 
 
 # -- against the real libmimalloc ---------------------------------------------------------------------------
-class _Area(ctypes.Structure):
-    _fields_ = [
-        ("blocks", ctypes.c_void_p),
-        ("reserved", ctypes.c_size_t),
-        ("committed", ctypes.c_size_t),
-        ("used", ctypes.c_size_t),
-        ("block_size", ctypes.c_size_t),
-        ("full_block_size", ctypes.c_size_t),
-    ]
-
-
-_VISIT = ctypes.CFUNCTYPE(
-    ctypes.c_bool, ctypes.c_void_p, ctypes.POINTER(_Area), ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p
-)
-
-
 @pytest.fixture(scope="module")
 def libmimalloc():
-    name = ctypes.util.find_library("mimalloc")
-    if name is None:
-        pytest.skip("libmimalloc is not installed here (Debian: libmimalloc2.0)")
-    lib = ctypes.CDLL(name)
-    lib.mi_version.restype = ctypes.c_int
-    if lib.mi_version() // 100 != 2:
-        pytest.skip(f"memlab follows mimalloc 2.x; this libmimalloc is version {lib.mi_version()}")
-    lib.mi_heap_new.restype = ctypes.c_void_p
-    lib.mi_heap_malloc.restype, lib.mi_heap_malloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t]
-    lib.mi_heap_realloc.restype = ctypes.c_void_p
-    lib.mi_heap_realloc.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
-    lib.mi_free.argtypes = [ctypes.c_void_p]
-    lib.mi_heap_visit_blocks.argtypes = [ctypes.c_void_p, ctypes.c_bool, _VISIT, ctypes.c_void_p]
-    lib.mi_heap_destroy.argtypes = [ctypes.c_void_p]
-    return lib
-
-
-def real_pages(lib, trace) -> Counter:
-    """Replay ``trace`` into a private heap of the real mimalloc; (block size, used blocks) per page."""
-    heap = lib.mi_heap_new()
-    address: dict[int, int] = {}
-    for kind, ident, size in trace.ops:
-        if kind == "a":
-            address[ident] = lib.mi_heap_malloc(heap, size)
-        elif kind == "r":
-            address[ident] = lib.mi_heap_realloc(heap, address[ident], size)
-        else:
-            lib.mi_free(address.pop(ident))
-    pages: Counter = Counter()
-
-    def visit(_heap, area, _block, _size, _arg):
-        pages[area.contents.block_size, area.contents.used] += 1
-        return True
-
-    callback = _VISIT(visit)
-    lib.mi_heap_visit_blocks(heap, False, callback, None)
-    lib.mi_heap_destroy(heap)
-    return pages
+    try:
+        return libmimalloc_pages.library()
+    except libmimalloc_pages.LibraryMissing as e:
+        pytest.skip(str(e))
 
 
 @pytest.mark.parametrize("name", ["ls-zoneinfo", "python-startup", "cc1-hello"])
 def test_the_same_trace_gives_the_same_pages_as_the_real_libmimalloc(libmimalloc, name):
-    trace = shipped.load(name)
-    heap = MiMalloc(limit=256 << 20)
-    address: dict[int, int] = {}
-    for kind, ident, size in trace.ops:
-        if kind == "a":
-            address[ident] = heap.alloc(size)
-        elif kind == "r":
-            address[ident] = heap.realloc(address[ident], size)
-        else:
-            heap.free(address.pop(ident))
-    simulated = Counter((v.block_size, v.used) for v in heap.views().values())
-    assert simulated == real_pages(libmimalloc, trace)
-    assert sum(simulated.values()) > 20
+    comparison = libmimalloc_pages.compare(shipped.load(name))
+    assert comparison.real == comparison.simulated
+    assert comparison.exact and "differs" not in comparison.table()
+    assert sum(comparison.simulated.values()) > 20  # pages of many sizes, not a toy
+
+
+def test_a_difference_in_pages_would_show_in_the_table():
+    a, b = Counter({(64, 3): 1}), Counter({(64, 3): 1, (128, 0): 1})
+    comparison = libmimalloc_pages.PageComparison("t", a, b)
+    assert not comparison.exact
+    assert comparison.table().splitlines()[-1].split() == ["128", "0", "1", "0", "0", "<-", "differs"]
