@@ -277,7 +277,10 @@ def recorder() -> Path:
     program.parent.mkdir(parents=True, exist_ok=True)
     partial = program.with_name(f"{program.name}.{os.getpid()}")
     command = [cc, "-O2", "-o", str(partial), str(SOURCE), f"-I{include}", *link]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as e:  # no processes at all (a browser's Python, for one)
+        raise RecorderUnavailable(f"cannot run the C compiler here: {e.strerror or e}") from None
     if done.returncode or not partial.is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise RecorderUnavailable("the recorder did not compile: " + " / ".join(tail))
@@ -304,6 +307,8 @@ def record_python(code: str, *, name: str = "python", site: bool = True, timeout
             done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp, check=False)
         except subprocess.TimeoutExpired:
             raise BadRequest(f"recording {name} stopped after {timeout:g} s: the code never finished") from None
+        except OSError as e:
+            raise RecorderUnavailable(f"cannot run the recorder here: {e.strerror or e}") from None
         output = done.stdout + done.stderr
         if done.returncode == 1:
             last = output.strip().splitlines()[-1:] or ["(no message)"]
