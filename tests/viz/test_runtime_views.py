@@ -43,10 +43,10 @@ def test_the_mimalloc_view_draws_each_list_with_a_letter_as_well_as_a_colour():
     heap.free(blocks[2], thread=2)
     svg = mimalloc_svg(heap.snapshot())
     assert "mimalloc: 1 thread heap(s), 1 page(s)" in svg
-    assert "The page at 0x3810000: 1024-byte blocks of thread 1" in svg
-    assert "local_free (1): 0x3810180" in svg
-    assert "thread_free (1): 0x3810980" in svg
-    assert "owner&#x27;s delayed (1): 0x3810580" in svg  # the apostrophe, escaped in SVG
+    assert "The page at 0x3c10000: 1024-byte blocks of thread 1" in svg
+    assert "local_free (1): 0x3c10180" in svg
+    assert "thread_free (1): 0x3c10980" in svg
+    assert "owner&#x27;s delayed (1): 0x3c10580" in svg  # the apostrophe, escaped in SVG
     assert "delayed free list: 1 block(s)" in svg
     for letter in ("f", "L", "T", "D"):
         assert f'text-anchor="middle" font-weight="normal">{letter}</text>' in svg
@@ -73,8 +73,8 @@ def test_the_pymalloc_demo_reuses_the_block_just_freed():
 def test_the_mimalloc_demo_collects_both_lists_when_free_runs_out():
     player = memlab.demos.demo("mimalloc")
     script = player.recording.script()
-    assert "thread 2: free the 1000-byte block at 0x3810980: pushed on thread 1's delayed free list" in script
-    assert "pushed on the thread_free list of thread 1's page at 0x3810000" in script
+    assert "thread 2: free the 1000-byte block at 0x3c10980: pushed on thread 1's delayed free list" in script
+    assert "pushed on the thread_free list of thread 1's page at 0x3c10000" in script
     assert "collects 2 freed by the owner (local_free) and 1 freed by other threads (thread_free)" in script
     player.seek(-1)
     assert "no lock was taken" in player.caption
