@@ -26,11 +26,12 @@ from .info import (
     SegmentView,
 )
 from .mimalloc import SEGMENT_SIZE, Heap, MiMalloc
-from .page import Page, PageQueue
+from .page import NO_DELAYED_FREE, USE_DELAYED_FREE, Page, PageQueue
 from .segment import Segment
 
 __all__ = [
     "BIN_SIZE",
+    "NO_DELAYED_FREE",
     "SEGMENT_SIZE",
     "SLICE_SIZE",
     "Collect",
@@ -55,6 +56,7 @@ __all__ = [
     "SegmentFree",
     "SegmentNew",
     "SegmentView",
+    "USE_DELAYED_FREE",
     "bin_of",
     "block_size",
 ]

@@ -31,6 +31,8 @@ from . import (
     e16_cycle_collection,
     e17_ownership_and_borrowing,
     e18_tracing_garbage_collection,
+    e20_pymalloc,
+    e21_mimalloc,
     graph_kit,
     stack_kit,
     tcmalloc_kit,
@@ -55,6 +57,8 @@ EXERCISES = (
     e16_cycle_collection.EXERCISE,
     e17_ownership_and_borrowing.EXERCISE,
     e18_tracing_garbage_collection.EXERCISE,
+    e20_pymalloc.EXERCISE,
+    e21_mimalloc.EXERCISE,
 )
 """Every exercise, in course order."""
 
@@ -92,6 +96,8 @@ __all__ = [
     "e16_cycle_collection",
     "e17_ownership_and_borrowing",
     "e18_tracing_garbage_collection",
+    "e20_pymalloc",
+    "e21_mimalloc",
     "arc_choose",
     "arc_runtime",
     "boundary_tags",
