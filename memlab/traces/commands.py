@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..cli import command
 from ..errors import BadRequest
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate
 from .rep import Trace, read_rep, write_rep
 from .replay import NATIVE, general_purpose, replay_all
@@ -16,6 +16,7 @@ from .report import as_json, messages, text_table
 from .valgrind import Process, read_log, record
 
 ALL = "all"
+PRODUCTION = "production"
 
 
 def _trace(text: str) -> Trace:
@@ -33,7 +34,12 @@ def _trace(text: str) -> Trace:
 def _specs(given: list[str] | None) -> list[str]:
     specs: list[str] = []
     for spec in given or [ALL]:
-        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
+        if spec == ALL:
+            specs += [*general_purpose(), NATIVE]
+        elif spec == PRODUCTION:
+            specs += production.names()
+        else:
+            specs.append(spec)
     return list(dict.fromkeys(specs))
 
 
@@ -41,8 +47,10 @@ def _specs(given: list[str] | None) -> list[str]:
     "replay",
     help="replay traces through allocators and compare them",
     description="Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. "
-    "SPEC is a registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this "
-    "machine's malloc; 'all' (the default) is every general-purpose allocator plus glibc.",
+    "SPEC is a registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc', 'libjemalloc', "
+    "'libmimalloc' and 'libtcmalloc' are this machine's production allocators, replayed natively "
+    "(libjemalloc:lib=FILE loads another build); 'production' is all four; 'all' (the default) is "
+    "every general-purpose allocator plus glibc.",
 )
 def _replay(parser: argparse.ArgumentParser):
     parser.add_argument("traces", nargs="+", metavar="TRACE")
@@ -65,6 +73,11 @@ def _replay(parser: argparse.ArgumentParser):
             raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
         results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
+        native = [r for r in results if isinstance(r, production.ProductionResult)]
+        if native and not args.json:
+            print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
+            print("resident set (anonymous pages); ns/op from the native loop, the fastest of several runs.\n")
+            print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)
         return 1 if any(r.stopped for r in results) else 0
