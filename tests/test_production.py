@@ -262,7 +262,7 @@ def test_the_command_line_prints_both_measures_and_json_adds_keys(capsys):
     assert rows[0]["ns_per_op"] > 0 and rows[0]["heap_bytes_rss"] > 0 and rows[0]["pages"] is None
     assert main(["replay", "sort", "-a", "glibc", "-a", "buddy"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    second = lines.index("allocator  trace  peak live       heap   util  heap (RSS)  util (RSS)  ns/op")
+    second = lines.index("allocator  trace  peak live       heap   util  heap (RSS)  util (RSS)  ns/op  cold")
     assert [line.split()[:2] for line in lines[second + 2 :]] == [["glibc", "sort"]], "production rows only"
 
 
@@ -275,4 +275,4 @@ def test_production_means_all_four(capsys):
 def test_an_unavailable_allocator_has_a_one_line_row():
     missing = {"libjemalloc": "cannot load libjemalloc.so.2"}
     assert text_table([], missing).splitlines()[-1] == "libjemalloc  not available: cannot load libjemalloc.so.2"
-    assert "<td colspan='7'>not available: cannot load libjemalloc.so.2</td>" in html_table([], missing)
+    assert "<td colspan='8'>not available: cannot load libjemalloc.so.2</td>" in html_table([], missing)

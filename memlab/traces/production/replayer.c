@@ -29,8 +29,9 @@
  *            operation. Each is read whenever live bytes reach a new peak, at evenly spaced
  *            points (the timeline) and at the end; mimalloc's pages are counted after the
  *            census operation (the peak).
- *   time     replays once with nothing else in the loop (no writes, no statistics) and reports
- *            the nanoseconds on CLOCK_MONOTONIC around the loop.
+ *   time     replays the trace three times with nothing else in the loop (no writes, no
+ *            statistics), freeing what is left after each pass, and reports the nanoseconds on
+ *            CLOCK_MONOTONIC around the loop: the first, cold pass, and the fastest warm one.
  *
  * A request the allocator refuses (NULL) is counted and its operation number reported (the
  * first five); the block stays unallocated and the replay goes on, as malloclab's driver would
@@ -525,11 +526,14 @@ static void measure(struct allocator *a) {
 }
 
 /* -- time ------------------------------------------------------------------------------------- */
-static void timed(struct allocator *a) {
+#define WARM_PASSES 2
+
+/* One pass over the trace with nothing but the allocator's calls in the loop; then every block
+ * still held is freed, outside the clock, so the next pass starts from an empty heap. */
+static uint64_t timed_pass(struct allocator *a, uint64_t *failures) {
     void *(*alloc)(size_t) = a->alloc, *(*resize)(void *, size_t) = a->resize;
     void (*release)(void *) = a->release;
-    uint64_t failures = 0, n = hdr.ops;
-    warm_up(a);
+    uint64_t n = hdr.ops, failed = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint64_t i = 0; i < n; i++) {
@@ -541,14 +545,32 @@ static void timed(struct allocator *a) {
         }
         void *p = kind == OP_ALLOC ? alloc(ops[i].size) : resize(address[id], ops[i].size);
         if (p) address[id] = p;
-        else failures++;
+        else failed++;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+    for (uint64_t id = 0; id < hdr.ids; id++) {
+        if (address[id]) release(address[id]);
+        address[id] = NULL;
+    }
+    *failures = failed;
+    return (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+}
+
+/* The first pass is cold: the allocator takes its memory from the OS and the kernel maps each
+ * page at its first touch. The later passes find that memory in the allocator's hands: they time
+ * the allocator alone, and the fastest of them counts. */
+static void timed(struct allocator *a) {
+    uint64_t failures, again, cold, warm = UINT64_MAX;
+    warm_up(a);
+    cold = timed_pass(a, &failures);
+    for (int k = 0; k < WARM_PASSES; k++) {
+        uint64_t ns = timed_pass(a, &again);
+        if (ns < warm) warm = ns;
+    }
     emit("{");
     emit_served_by(a);
-    emit(", \"ops\": %llu, \"ns\": %llu, \"failures\": %llu}\n", (unsigned long long)n, (unsigned long long)ns,
-         (unsigned long long)failures);
+    emit(", \"ops\": %llu, \"ns_cold\": %llu, \"ns\": %llu, \"failures\": %llu}\n", (unsigned long long)hdr.ops,
+         (unsigned long long)cold, (unsigned long long)warm, (unsigned long long)failures);
 }
 
 int main(int argc, char **argv) {

@@ -1,8 +1,10 @@
 """The side-by-side table: production allocators measured two ways, beside memlab's allocators.
 
 One row per replay: utilization by the allocator's own statistic and by the resident set, and
-the native speed. A memlab allocator's row has its utilization only (its speed is Python's, not
-comparable with C), and an allocator that could not run has a row that says why, in one line.
+the native speed in nanoseconds per operation, warm (the allocator alone) and cold (the first
+pass, which also pays the kernel for every new page). A memlab allocator's row has its
+utilization only (its speed is Python's, not comparable with C), and an allocator that could not
+run has a row that says why, in one line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from ..result import Result
 from .run import ProductionResult
 
-HEADER = ("allocator", "trace", "peak live", "heap", "util", "heap (RSS)", "util (RSS)", "ns/op")
+HEADER = ("allocator", "trace", "peak live", "heap", "util", "heap (RSS)", "util (RSS)", "ns/op", "cold")
 
 
 def _percent(part: int, whole: int | None) -> str:
@@ -28,11 +30,12 @@ def rows(results: Sequence[Result], unavailable: Mapping[str, str] | None = None
         cells = [r.allocator, r.trace, f"{live:,}", f"{r.heap_bytes:,}", _percent(live, r.heap_bytes)]
         if isinstance(r, ProductionResult) and not r.stopped:
             rss = r.heap_bytes_rss
-            cells += ["-" if rss is None else f"{rss:,}", _percent(live, rss), f"{r.ns_per_op:.1f}"]
+            speed = [f"{r.ns_per_op:.1f}", f"{r.ns_per_op_cold:.1f}"]
+            cells += ["-" if rss is None else f"{rss:,}", _percent(live, rss), *speed]
         elif isinstance(r, ProductionResult):
-            cells += ["-", "-", f"stopped: {r.stopped}"]
+            cells += ["-", "-", "-", f"stopped: {r.stopped}"]
         else:
-            cells += ["-", "-", "-"]
+            cells += ["-", "-", "-", "-"]
         out.append(cells)
     for name, why in (unavailable or {}).items():
         out.append([name, f"not available: {why}"])
