@@ -276,3 +276,9 @@ def test_an_unavailable_allocator_has_a_one_line_row():
     missing = {"libjemalloc": "cannot load libjemalloc.so.2"}
     assert text_table([], missing).splitlines()[-1] == "libjemalloc  not available: cannot load libjemalloc.so.2"
     assert "<td colspan='8'>not available: cannot load libjemalloc.so.2</td>" in html_table([], missing)
+
+
+def test_tables_show_labels_and_leave_memlab_speeds_out():
+    r = replay(SMALL, "freelist:list=explicit,fit=best")
+    [row] = text_table([r], labels={r.allocator: "best fit"}).splitlines()[2:]
+    assert row.split() == ["best", "fit", "small", "450", f"{r.heap_bytes:,}", f"{450 / r.heap_bytes:.1%}", *"----"]

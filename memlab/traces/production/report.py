@@ -22,12 +22,18 @@ def _percent(part: int, whole: int | None) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
-def rows(results: Sequence[Result], unavailable: Mapping[str, str] | None = None) -> list[list[str]]:
-    """The table's cells, one list per row (an unavailable allocator: its name and the reason)."""
+def rows(
+    results: Sequence[Result], unavailable: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None
+) -> list[list[str]]:
+    """The table's cells, one list per row (an unavailable allocator: its name and the reason).
+
+    ``labels`` gives an allocator a shorter name in the table (a spec to "best fit").
+    """
+    labels = labels or {}
     out = []
     for r in results:
-        live = r.peak_live_bytes
-        cells = [r.allocator, r.trace, f"{live:,}", f"{r.heap_bytes:,}", _percent(live, r.heap_bytes)]
+        live, name = r.peak_live_bytes, labels.get(r.allocator, r.allocator)
+        cells = [name, r.trace, f"{live:,}", f"{r.heap_bytes:,}", _percent(live, r.heap_bytes)]
         if isinstance(r, ProductionResult) and not r.stopped:
             rss = r.heap_bytes_rss
             speed = [f"{r.ns_per_op:.1f}", f"{r.ns_per_op_cold:.1f}"]
@@ -38,13 +44,15 @@ def rows(results: Sequence[Result], unavailable: Mapping[str, str] | None = None
             cells += ["-", "-", "-", "-"]
         out.append(cells)
     for name, why in (unavailable or {}).items():
-        out.append([name, f"not available: {why}"])
+        out.append([labels.get(name, name), f"not available: {why}"])
     return out
 
 
-def text_table(results: Sequence[Result], unavailable: Mapping[str, str] | None = None) -> str:
+def text_table(
+    results: Sequence[Result], unavailable: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None
+) -> str:
     """The table as text, right-aligned numbers; an unavailable allocator's row is one line."""
-    body = rows(results, unavailable)
+    body = rows(results, unavailable, labels)
     full = [HEADER, *(row for row in body if len(row) == len(HEADER))]
     widths = [max(len(row[j]) for row in full) for j in range(len(HEADER))]
 
@@ -56,11 +64,13 @@ def text_table(results: Sequence[Result], unavailable: Mapping[str, str] | None 
     return "\n".join([line(HEADER), "  ".join("-" * w for w in widths), *map(line, body)])
 
 
-def html_table(results: Sequence[Result], unavailable: Mapping[str, str] | None = None) -> str:
+def html_table(
+    results: Sequence[Result], unavailable: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None
+) -> str:
     """The same table as HTML, for a notebook's ``display(HTML(...))``."""
     head = "".join(f"<th>{h}</th>" for h in HEADER)
     lines = []
-    for row in rows(results, unavailable):
+    for row in rows(results, unavailable, labels):
         if len(row) != len(HEADER):
             cells = f"<td>{html.escape(row[0])}</td><td colspan='{len(HEADER) - 1}'>{html.escape(row[1])}</td>"
         else:
