@@ -262,7 +262,9 @@ def test_the_command_line_prints_both_measures_and_json_adds_keys(capsys):
     assert rows[0]["ns_per_op"] > 0 and rows[0]["heap_bytes_rss"] > 0 and rows[0]["pages"] is None
     assert main(["replay", "sort", "-a", "glibc", "-a", "buddy"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    second = lines.index("allocator  trace  peak live       heap   util  heap (RSS)  util (RSS)  ns/op  cold")
+    second = lines.index(
+        "allocator  trace  peak live       heap   util  heap (RSS)  util (RSS)  warm ns/op  cold ns/op"
+    )
     assert [line.split()[:2] for line in lines[second + 2 :]] == [["glibc", "sort"]], "production rows only"
 
 

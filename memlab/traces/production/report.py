@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from ..result import Result
 from .run import ProductionResult
 
-HEADER = ("allocator", "trace", "peak live", "heap", "util", "heap (RSS)", "util (RSS)", "ns/op", "cold")
+HEADER = ("allocator", "trace", "peak live", "heap", "util", "heap (RSS)", "util (RSS)", "warm ns/op", "cold ns/op")
 
 
 def _percent(part: int, whole: int | None) -> str:
