@@ -205,7 +205,7 @@ static void load_glibc(struct allocator *a, const char *library) {
     a->born = glibc_born;
     a->dying = glibc_dying;
     a->served_by = (void *)malloc;
-    a->statistic = "chunk reach";
+    a->statistic = "chunk reach (size words before the chunks)";
     snprintf(a->version, sizeof a->version, "%s", gnu_get_libc_version());
 }
 

@@ -88,7 +88,7 @@ class ProductionResult(Result):
     """The file that served the requests."""
     version: str = ""
     statistic: str = ""
-    """Which of the allocator's own statistics ``heap_bytes`` is."""
+    """Which of the allocator's own statistics ``heap_bytes`` is, as the replayer names it."""
     heap_bytes_rss: int | None = None
     """The peak growth of the resident set (anonymous pages), or None if not measured."""
     rss_at_peak: int | None = field(default=None, repr=False)
@@ -153,7 +153,7 @@ class Production:
         """
         peak_op, data = encode(trace, census)
         out = ProductionResult(label or self.name, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
-        out.library, out.version, out.statistic = self.probed["library"], self.probed["version"], self.spec.statistic
+        out.library, out.version, out.statistic = (self.probed[key] for key in ("library", "version", "statistic"))
         measured = self._run("measure", data, out)
         if measured is None:
             return out
