@@ -35,7 +35,8 @@
  *
  * A request the allocator refuses (NULL) is counted and its operation number reported (the
  * first five); the block stays unallocated and the replay goes on, as malloclab's driver would
- * report it. Linux only (LD_PRELOAD, dladdr, /proc).
+ * report it. Transparent huge pages are off for the process (prctl), so that the resident set
+ * counts 4 KiB pages whatever the system's setting. Linux only (LD_PRELOAD, dladdr, /proc).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -49,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -576,6 +578,9 @@ static void timed(struct allocator *a) {
 int main(int argc, char **argv) {
     if (argc < 3 || argc > 4) fail(EXIT_BAD_INPUT, "usage: replayer ALLOCATOR probe|measure|time [LIBRARY]");
     page_size = sysconf(_SC_PAGESIZE);
+    /* No transparent huge pages: where the system turns them on for every mapping, one touched
+     * byte could make 2 MiB resident, and the resident set would measure the kernel's policy. */
+    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
     out_cap = 1 << 20;
     out_buf = table(out_cap);
     struct allocator a = {.name = argv[1]};
