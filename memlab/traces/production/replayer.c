@@ -8,7 +8,8 @@
  *   glibc     the C library this program runs on: malloc, free, realloc.
  *   jemalloc  under LD_PRELOAD (set by the caller): it cannot be dlopen'ed into a process that
  *             has used up its static TLS, so it serves malloc itself. This program checks that
- *             malloc really is jemalloc's (dladdr) and reads mallctl from the global scope.
+ *             the file that serves malloc is the one with mallctl (dladdr), and reads mallctl
+ *             from the global scope.
  *   mimalloc  dlopen'ed; mi_heap_malloc, mi_heap_realloc and mi_free on a private heap
  *             (mi_heap_new), whose pages mi_heap_visit_blocks can then count.
  *   tcmalloc  dlopen'ed (gperftools' libtcmalloc_minimal); tc_malloc, tc_realloc, tc_free.
@@ -34,8 +35,8 @@
  *            CLOCK_MONOTONIC around the loop: the first, cold pass, and the fastest warm one.
  *
  * A request the allocator refuses (NULL) is counted and its operation number reported (the
- * first five); the block stays unallocated and the replay goes on, as malloclab's driver would
- * report it. Transparent huge pages are off for the process (prctl), so that the resident set
+ * first five); the block stays unallocated and the replay goes on, as in memlab's own replay
+ * (malloclab's driver would stop the trace there). Transparent huge pages are off for the process (prctl), so that the resident set
  * counts 4 KiB pages whatever the system's setting. Linux only (LD_PRELOAD, dladdr, /proc).
  */
 #define _GNU_SOURCE
