@@ -76,7 +76,8 @@ def _replay(parser: argparse.ArgumentParser):
         native = [r for r in results if isinstance(r, production.ProductionResult)]
         if native and not args.json:
             print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
-            print("resident set (anonymous pages); ns/op from the native loop, the fastest of several runs.\n")
+            print("resident set (anonymous pages); ns/op from the native loop, warm (the allocator alone) and")
+            print("cold (the first pass, which pays the kernel for new pages), the fastest of three runs.\n")
             print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)

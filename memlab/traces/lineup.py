@@ -107,7 +107,7 @@ def _production(spec: str, name: str, options: dict):
         try:
             return Production(name, label=spec)
         except ProductionUnavailable:
-            return NativeHeap()  # glibc as memlab replayed it before the replayer: in this process
+            return NativeHeap()  # no replayer here (no C compiler, not Linux): glibc in this process
     if set(options) - {"lib"}:
         raise BadRequest(f"allocator spec {spec!r}: {name} takes only lib=FILE (the shared object to load)")
     return Production(name, str(options["lib"]) if "lib" in options else None, label=spec)
