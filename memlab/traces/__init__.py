@@ -4,9 +4,11 @@ Johnstone and Wilson's measurements.
 
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
 ``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
+``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
 """
 
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate, suite
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
@@ -35,6 +37,7 @@ __all__ = [
     "live_curve",
     "parse_log",
     "parse_rep",
+    "production",
     "read_log",
     "read_rep",
     "record",
