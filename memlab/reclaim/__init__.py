@@ -1,7 +1,7 @@
 """Reclamation: an object model on the simulated heap, and the schemes that free its objects.
 
 ``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")``,
-``Heap("mark-sweep")``, ``Heap("copying")`` build a heap
+``Heap("mark-sweep")``, ``Heap("copying")``, ``Heap("generational")``, ``Heap("incremental")`` build a heap
 of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
 Every scheme module is imported here, so that its name is registered.
 """
@@ -10,6 +10,8 @@ from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
 from .copying import Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
+from .generational import Generational
+from .incremental import Incremental
 from .objects import Frame, Heap, Obj
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
@@ -31,6 +33,8 @@ __all__ = [
     "WeakRef",
     "BaconRajan",
     "Copying",
+    "Generational",
+    "Incremental",
     "MarkSweep",
     "Pause",
     "SemiSpace",

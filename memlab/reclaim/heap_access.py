@@ -1,10 +1,10 @@
 """What a reclamation scheme may read and change of a heap: header words, the graph, lifecycles.
 
 A scheme reads and writes the header words (``heap.word``, ``heap.set_word``) and the bits of
-the flags word (``heap.flag``: type, state, colour, buffered, marked, finalized, generation),
-walks the graph (``refs``, ``children``, ``roots``, ``live``) and moves objects through their
-lives (``set_state``, ``run_deinit``, ``dealloc``). A deinit that raises is reported and
-ignored, as CPython reports an exception in ``__del__``.
+the flags word (``heap.flag``: type, state, colour, buffered, marked, finalized, generation,
+age, remembered), walks the graph (``refs``, ``children``, ``roots``, ``live``) and moves
+objects through their lives (``set_state``, ``run_deinit``, ``dealloc``). A deinit that raises
+is reported and ignored, as CPython reports an exception in ``__del__``.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ class SchemeAccess:
         if not isinstance(obj, Obj) or obj._heap is not self:
             raise BadField(f"{what}: {obj!r} is not an object of this heap", step=self.step)
         if obj._state not in (LIVE, DEINITING):
+            when = f"freed at step {obj._freed_at}" if obj._freed_at is not None else obj._state
             raise DeadObject(
-                f"{what}: use of {obj._name} ({obj._address:#x}) after it was freed at step {obj._freed_at}",
+                f"{what}: use of {obj._name} ({obj._address:#x}) after it was {when}",
                 address=obj._address,
                 step=self.step,
             )

@@ -9,7 +9,8 @@ sees every store, every scope exit and every load, and records what it does as e
 
 Stable API::
 
-    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "mark-sweep", "copying", "manual"
+    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "mark-sweep", "copying",
+                                     #    "generational", "incremental", "manual"
     Node = heap.type("Node", ["next", "weak prev", "unowned owner", "int value"], deinit=fn)
     with heap.scope("main") as s:    # a scope's variables are roots; leaving drops them
         s.a = heap.new(Node, name="a")       # a new object is a +1 temporary; the first
@@ -21,7 +22,7 @@ Stable API::
 
 For schemes (subclass :class:`Scheme`, register with ``@scheme("name")``):
 header words ``Scheme.header`` read with ``heap.word(obj, name)`` / ``heap.set_word``; flag
-bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation")`` /
+bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation" | "age" | "remembered")`` /
 ``heap.set_flag``; the graph ``heap.refs(obj)``, ``heap.children(obj)``, ``heap.roots()``,
 ``heap.live()``, ``heap.arguments`` (objects being passed to ``new``, roots while it
 allocates); the lifecycle ``heap.set_state``, ``heap.run_deinit``, ``heap.dealloc``,
@@ -67,9 +68,9 @@ class Heap(Scopes, SchemeAccess, HeapInspection):
     """Objects on a simulated heap, managed by a reclamation scheme (see the module docstring)."""
 
     def __init__(self, scheme: object = "refcount", *, allocator: Allocator | str | None = None, **options) -> None:
-        self.allocator = _build_allocator(allocator)
-        self.memory = self.allocator.memory
         self.scheme: Scheme = make_scheme(scheme, **options)
+        self.allocator = _build_allocator(allocator if allocator is not None else self.scheme.default_allocator)
+        self.memory = self.allocator.memory
         self.header = ("flags", *self.scheme.header)
         self._offsets = {name: i * WORD for i, name in enumerate(self.header)}
         self.types: dict[str, ObjType] = {}

@@ -71,4 +71,4 @@ class HeapInspection:
                 variables.append(Variable(frame._name, var.name, var.kind, target._id if target else None))
             for obj in frame._temps.values():
                 variables.append(Variable(frame._name, f"({obj._name})", "temporary", obj._id))
-        return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables))
+        return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables), scheme.note())

@@ -49,6 +49,8 @@ class Scheme:
     """Header words after the flags word, e.g. ``("rc",)``."""
     colours = False
     """True if the view should show the colour bits (Bacon–Rajan, tricolour marking)."""
+    default_allocator: str | None = None
+    """The allocator ``Heap(name)`` builds when none is given (None: the heap's default bump allocator)."""
 
     heap: Heap
 
@@ -100,6 +102,10 @@ class Scheme:
     def tags(self, obj: Obj) -> tuple[str, ...]:
         """Short words a view shows beside the object (``buffered``, ``gen 1``...)."""
         return ("temporary",) if obj._temp is not None else ()
+
+    def note(self) -> str:
+        """A line about the scheme's own state for a snapshot (a collector's phase...); "" if none."""
+        return ""
 
     def check(self) -> None:
         """Verify the scheme's invariants (counts match references, ...)."""
