@@ -15,7 +15,8 @@ sweeping in proportion to the whole heap. Collectors that do not stop the world
 A collector that frees a live object leaves a *dangling* reference: a word that still holds
 the address of memory given back. Every tracing heap remembers which object last lived at each
 address it freed (its *graveyard*, until the address is used again), so that reading such a
-field raises :class:`~.types.DeadObject` naming the lost object, and ``check()`` can name it too.
+field raises :class:`~.types.DeadObject` naming the lost object, ``check()`` names it too, and
+a snapshot draws the freed object at the end of the dangling reference.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Tracing(Scheme):
         self.next_gc = threshold
         self.bytes_allocated = 0
         self.history: list[Pause] = []
-        self.graveyard: dict[int, tuple[str, int]] = {}  # address -> (name, step) of the object freed there
+        self.graveyard: dict[int, tuple[Obj, int]] = {}  # address -> the object freed there, and the step
 
     @property
     def work(self) -> int:
@@ -89,14 +90,20 @@ class Tracing(Scheme):
 
     def bury(self, obj: Obj, address: int) -> None:
         """The collector gave ``obj``'s memory at ``address`` back: remember who lived there."""
-        self.graveyard[address] = (obj._name, self.heap.step)
+        self.graveyard[address] = (obj, self.heap.step)
+
+    def dangling(self, word: int) -> Obj | None:
+        """The freed object whose address a dangling reference still holds (None if it is not one)."""
+        found = self.graveyard.get(word) if word not in self.heap._at else None
+        return found[0] if found else None
 
     def load(self, place, obj: Obj | None) -> Obj | None:
         """A reference that still holds the address of freed memory is a use after free."""
         if obj is None:
             word = place.get()
             if word and word in self.graveyard:
-                name, step = self.graveyard[word]
+                lost, step = self.graveyard[word]
+                name = lost._name
                 raise DeadObject(
                     f"read {place.label}: it still holds {word:#x}, where {name} lived until the collector "
                     f"freed it at step {step}: use after free of a live object",
@@ -117,7 +124,8 @@ class Tracing(Scheme):
         for place in places:
             word = place.get()
             if word and word not in heap._at:
-                name, step = self.graveyard.get(word, ("no object", heap.step))
+                lost, step = self.graveyard.get(word, (None, heap.step))
+                name = lost._name if lost is not None else "no object"
                 raise HeapCorruption(
                     f"{place.label} holds {word:#x}, where {name} lived until the collector freed it at step "
                     f"{step}: a live object was freed",

@@ -10,8 +10,9 @@ describes them. Most objects die young (the *generational hypothesis*), so the h
   **age** (minor collections survived, 4 bits of the header word, as in HotSpot's mark word) grows
   by one, and once it reaches ``promote_age`` the survivor is **promoted**: copied into the old
   generation instead. V8 promotes an object that survives two scavenges (the default here);
-  HotSpot's tenuring threshold is at most 15. When to-space overflows, survivors are promoted
-  early (HotSpot's *premature promotion*).
+  HotSpot's tenuring threshold is at most 15. (HotSpot's survivor spaces are smaller than its
+  eden and may overflow, promoting survivors early; two equal semispaces never overflow, so here
+  a nursery full of survivors is emptied by further minor collections, which age and promote them.)
 * **The write barrier.** A minor collection never traces the old generation, yet an old object
   may be the only one that refers to a young one. So every store ``old.field = young`` passes a
   barrier that puts the old object in the **remembered set** (a header bit says it is in already:
@@ -105,11 +106,12 @@ class Promoted(ObjEvent):
     to: int
     by: str
     age: int
-    why: str = ""
 
     def describe(self) -> str:
-        why = self.why or f"it has survived {self.age} minor collection(s)"
-        return f"promote {self.obj} (reached from {self.by}): {why}; copy it into the old generation at {self.to:#x}"
+        return (
+            f"promote {self.obj} (reached from {self.by}): it has survived {self.age} minor collection(s); "
+            f"copy it into the old generation at {self.to:#x}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +274,7 @@ class Generational(MarkSweep):
             return
         if self.stress:
             self.minor(reason="stress mode: a minor collection before every allocation")
-        for _ in range(self.promote_age + 1):  # survivors that fill to-space are promoted within promote_age
+        for _ in range(self.promote_age):  # survivors that fill the nursery are promoted within promote_age
             if size <= self.space.room():
                 break
             self.minor(reason=f"nursery full: {size} bytes do not fit in the {self.space.room()} left")
@@ -304,8 +306,7 @@ class Generational(MarkSweep):
         heap.frozen = "a minor collection"
         try:
             young = [o for o in heap._at.values() if not self.is_old(o)]
-            to_lo, to_hi = self.space.to_space
-            free = [to_lo]
+            free = [self.space.to_space[0]]
             copied: dict[int, Obj] = {}
             queue: deque[Obj] = deque()
             promoted_bytes = 0
@@ -316,8 +317,7 @@ class Generational(MarkSweep):
                     return obj._address
                 size, old = self.size(obj), obj._address
                 age = heap.flag(obj, "age") + 1
-                early = age < self.promote_age and free[0] + size > to_hi
-                promote = age >= self.promote_age or early
+                promote = age >= self.promote_age
                 if promote:
                     new = self.space.promote(size)
                     promoted_bytes += size
@@ -335,8 +335,7 @@ class Generational(MarkSweep):
                 if promote:
                     heap.set_flag(obj, "generation", 1)
                     heap.set_flag(obj, "age", 0)
-                    why = f"to-space is full, so it is promoted at age {age}" if early else ""
-                    self.emit(Promoted(heap.step, obj._name, obj._id, old, new, by, age, why))
+                    self.emit(Promoted(heap.step, obj._name, obj._id, old, new, by, age))
                 else:
                     heap.set_flag(obj, "age", age)
                     self.emit(Survived(heap.step, obj._name, obj._id, old, new, by, age))

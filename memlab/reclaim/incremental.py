@@ -67,10 +67,10 @@ class Shaded(ObjEvent):
     """A write barrier shades an object gray (views outline the object)."""
 
     place: str
-    barrier: str  # "Dijkstra" or "Yuasa"
+    barrier: str  # "Dijkstra's barrier" or "Yuasa's barrier"
 
     def describe(self) -> str:
-        if self.barrier == "Dijkstra":
+        if self.barrier.startswith("Dijkstra"):
             return (
                 f"Dijkstra's barrier: {self.place} is about to point to white {self.obj}: shade {self.obj} gray, "
                 "so that no black object points to a white one"
@@ -129,9 +129,9 @@ class Incremental(Tracing):
         if self.stage == MARKING and isinstance(place, Slot) and self.barrier is not None:
             heap.counters["barrier runs"] += 1
             if self.barrier == "yuasa" and old is not None:
-                self.shade(old, place.label, "Yuasa")
+                self.shade(old, place.label, "Yuasa's barrier")
             if self.barrier == "dijkstra" and new is not None:
-                self.shade(new, place.label, "Dijkstra")
+                self.shade(new, place.label, "Dijkstra's barrier")
         heap.write(place, new, old, consumed)
 
     def shade(self, obj: Obj, place: str, barrier: str) -> None:

@@ -3,7 +3,8 @@
 ``words(obj)`` lists the header words (flags, then the scheme's counts, as CPython's
 ``ob_refcnt`` and Swift's ``HeapObject`` counts sit before the fields) and the field words, with
 what each means; ``snapshot()`` gives the graph views draw: objects with their counts,
-references and the variables that are roots.
+references and the variables that are roots (and, where a collector freed an object that is
+still referred to, that object as ``freed``, at the end of its dangling references).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class HeapInspection:
             lines.append(f"{slot.address:#08x}  {f.name:<10} {value:#018x}  {note}")
         return "\n".join(lines)
 
+    def _dangling(self, word: int, ghosts: dict[int, Obj]) -> Obj | None:
+        """The freed object a dangling reference holds the address of (a collector that lost it knows)."""
+        lost = self.scheme.dangling(word) if word else None
+        if lost is not None:
+            ghosts[lost._id] = lost
+        return lost
+
     def _flags_text(self, obj: Obj) -> str:
         bits = [f"type {obj._type.name}", STATES[self.flag(obj, "state")]]
         if self.scheme.colours:
@@ -46,6 +54,7 @@ class HeapInspection:
     def snapshot(self) -> GraphSnapshot:
         """The object graph now: objects with their counts, references, variables."""
         scheme, nodes, edges, variables = self.scheme, [], [], []
+        ghosts: dict[int, Obj] = {}  # freed objects that a dangling reference still points at
         for obj in self.objects.values():
             here = self.allocated(obj)
             nodes.append(
@@ -65,10 +74,15 @@ class HeapInspection:
                 for slot, target in self.refs(obj):
                     if target is not None and target._id in self.objects:
                         edges.append(Edge(obj._id, target._id, slot.field.name, slot.kind))
+                    elif target is None and (lost := self._dangling(slot.get(), ghosts)):
+                        edges.append(Edge(obj._id, lost._id, slot.field.name, slot.kind))
         for frame in self.frames:
             for var in frame._vars.values():
-                target = scheme.decode(var, var.word)
+                target = scheme.decode(var, var.word) or self._dangling(var.word, ghosts)
                 variables.append(Variable(frame._name, var.name, var.kind, target._id if target else None))
             for obj in frame._temps.values():
                 variables.append(Variable(frame._name, f"({obj._name})", "temporary", obj._id))
+        words = len(self.header)
+        for g in ghosts.values():
+            nodes.append(Node(g._id, g._name, g._type.name, g._address, g._type.size(words), "freed", tags=("freed",)))
         return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables), scheme.note())

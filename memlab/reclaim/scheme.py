@@ -91,6 +91,10 @@ class Scheme:
         """The object a field's word refers to (ARC's weak words point at a side table)."""
         return self.heap._at.get(word) if word else None
 
+    def dangling(self, word: int) -> Obj | None:
+        """The object freed at ``word`` that a reference still holds, if the scheme knows (a view draws it)."""
+        return None
+
     def load(self, place, obj: Obj | None) -> Obj | None:
         """What reading a reference gives (a weak reference to a dead object reads None)."""
         return obj
