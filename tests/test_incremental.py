@@ -50,7 +50,7 @@ def test_a_cycle_runs_in_increments_of_bounded_work():
 def test_marking_goes_gray_then_black_while_the_program_runs_between_increments():
     heap, node, s = chain("dijkstra")
     assert colours(heap) == {"a": "black", "b": "gray", "c": "white"}
-    assert heap.snapshot().note == "marking, increment 1 (Dijkstra barrier): 1 gray"
+    assert heap.snapshot().note == "marking, increment 1 (Dijkstra barrier)"
     s.d = heap.new(node, name="d")  # allocated during marking: black
     assert colours(heap)["d"] == "black"
     heap.increment()
@@ -211,9 +211,7 @@ def test_the_view_outlines_the_barrier_hit_and_says_what_is_gray():
     frame = next(f for f in rec.recording if f.event is not None and f.event.kind == "shaded")
     svg = collector_svg(frame.snapshot, event=frame.event)
     assert ">Dijkstra&#x27;s barrier<" in svg and "a write barrier acted on it" in svg
-    assert status(frame.snapshot) == (
-        "marking, increment 1 (Dijkstra barrier): 2 gray · gray: b, c · black: a · white: none"
-    )
+    assert status(frame.snapshot) == ("marking, increment 1 (Dijkstra barrier) · gray: b, c · black: a · white: none")
 
 
 def test_the_demo_ends_with_the_program_reading_freed_memory():
@@ -223,5 +221,5 @@ def test_the_demo_ends_with_the_program_reading_freed_memory():
     assert 10 <= len(player.recording) <= 40
     player.seek(-1)
     assert player.caption.startswith("Step 15 of 15: the program reads a.right: read a.right: it still holds")
-    assert "a.right points at freed memory: a live object was freed" in player.html
+    assert "a.right points at freed memory" in player.html
     assert ">freed<" in player.html

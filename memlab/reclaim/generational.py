@@ -239,8 +239,7 @@ class Generational(MarkSweep):
     def note(self) -> str:
         names = ", ".join(o._name for o in self.remembered) or "empty"
         used = self.space.top - self.space.from_space[0]
-        old = f"old generation {self.old_bytes} bytes"
-        return f"nursery {used} of {self.space.size} bytes · {old} · remembered set: {names}"
+        return f"nursery {used} of {self.space.size} bytes · remembered set: {names}"
 
     # -- the write barrier ------------------------------------------------------------------------
     def assign(self, place, old: Obj | None, new: Obj | None, consumed: bool) -> None:

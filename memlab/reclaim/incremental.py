@@ -118,10 +118,10 @@ class Incremental(Tracing):
 
     def note(self) -> str:
         if self.stage == MARKING:
-            return f"marking, increment {self._increment} ({BARRIERS[self.barrier]} barrier): {len(self.gray)} gray"
+            return f"marking, increment {self._increment} ({BARRIERS[self.barrier]} barrier)"
         if self.stage == SWEEPING:
-            return f"sweeping: {self._swept} of {len(self._to_sweep)} objects swept"
-        return f"idle: the program runs; the next cycle starts above {self.next_gc} bytes"
+            return f"sweeping: {self._swept} of {len(self._to_sweep)} swept"
+        return f"idle: the next cycle starts above {self.next_gc} bytes"
 
     # -- the write barrier ------------------------------------------------------------------------------
     def assign(self, place, old: Obj | None, new: Obj | None, consumed: bool) -> None:
@@ -362,8 +362,10 @@ class Incremental(Tracing):
                 yield var, target
 
     def invariant(self) -> str:
-        """While marking: "" if this barrier's tri-colour invariant holds, else what breaks it."""
+        """While marking: "" if this barrier's tri-colour invariant holds, else what breaks it ("" between marks)."""
         heap = self.heap
+        if self.stage != MARKING:
+            return ""
         white = lambda o: heap.colour(o) == "white"  # noqa: E731
         if self.barrier == "dijkstra":
             for obj in heap._at.values():

@@ -36,8 +36,7 @@ def status(snapshot: GraphSnapshot) -> str:
     ]
     dangling += [v.label for v in snapshot.variables if v.target in by_id and by_id[v.target].state == "freed"]
     if dangling and snapshot.scheme not in ("refcount", "arc", "manual"):
-        which = ", ".join(dangling)
-        line += f" · {which} {'points' if len(dangling) == 1 else 'point'} at freed memory: a live object was freed"
+        line += f" · {', '.join(dangling)} {'points' if len(dangling) == 1 else 'point'} at freed memory"
     return line
 
 
@@ -112,7 +111,8 @@ def semispace_svg(
     for half in (0, 1):
         y = top + half * (strip_h + gap)
         nodes = sorted(halves[half], key=lambda n: n.address)
-        role = _role(nodes) or ("to-space" if _role(halves[1 - half]) == "from-space" else "from-space")
+        other = _role(halves[1 - half])
+        role = _role(nodes) or {"from-space": "to-space", "to-space": "from-space"}.get(other, "semispace")
         base = region + half * size
         body.append(text(8, y + 16, role, size=12, weight="bold"))
         body.append(text(8, y + 31, f"{base:#x}", size=10, fill=PALETTE["gray"]))
