@@ -11,6 +11,7 @@ when ``b.left`` lets go of it) would have kept it.
 from __future__ import annotations
 
 from ..events import Note
+from ..reclaim.mutators import half_marked
 from ..reclaim.objects import Heap
 from ..reclaim.types import DeadObject
 from ..viz.collect import collector_view
@@ -23,13 +24,7 @@ ORDER = 23
 def scenario(barrier: str | None = None) -> Heap:
     """a -> b -> c, and one increment of marking done: a black, b gray, c white."""
     heap = Heap("incremental", barrier=barrier, slice=1, automatic=False)
-    node = heap.type("Node", ["left", "right"])
-    s = heap.scope("main")
-    s.a = heap.new(node, name="a")
-    s.a.left = heap.new(node, name="b")
-    s.a.left.left = heap.new(node, name="c")
-    heap.increment()  # start: a gray
-    heap.increment()  # scan a: a black, b gray
+    half_marked(heap)
     return heap
 
 

@@ -29,7 +29,7 @@ from ..events import Event
 from .events import Collected, Phase
 from .objects import Obj, Slot, Var
 from .scheme import Scheme
-from .types import LIVE, STRONG, BadField, DeadObject
+from .types import DEINITED, DEINITING, LIVE, STRONG, BadField, DeadObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,14 @@ class Tracing(Scheme):
         self.heap.set_colour(obj, "white")
         self.bytes_allocated += self.size(obj)
         self.graveyard.pop(obj._address, None)  # the address holds a new object now
+
+    def finalize(self, garbage: list[Obj]) -> None:
+        """Run the deinits of ``garbage`` (the heap is frozen: a deinit may read, not store)."""
+        heap = self.heap
+        for obj in garbage:
+            heap.set_state(obj, DEINITING)
+            heap.run_deinit(obj)
+            heap.set_state(obj, DEINITED)
 
     def bury(self, obj: Obj, address: int) -> None:
         """The collector gave ``obj``'s memory at ``address`` back: remember who lived there."""

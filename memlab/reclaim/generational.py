@@ -52,13 +52,13 @@ from dataclasses import dataclass
 from ..allocators.base import ALLOCATED, Allocator, Block
 from ..errors import BadRequest, HeapCorruption, OutOfMemory
 from .collector import Pause
-from .copying import FORWARDED, Forwarded
+from .copying import FORWARDED, Copied, Forwarded
 from .events import ObjEvent
 from .objects import Obj, Slot
 from .scheme import scheme
 from .semispace import SemiSpace
 from .tracing import MarkSweep, Swept
-from .types import DEAD, DEINITED, DEINITING, BadField
+from .types import DEAD, BadField
 
 MAX_AGE = 15
 """The age field is 4 bits wide."""
@@ -85,11 +85,9 @@ class Remembered(ObjEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class Survived(ObjEvent):
+class Survived(Copied):
     """A young object is copied to to-space by a minor collection; its age grows."""
 
-    to: int
-    by: str
     age: int
 
     def describe(self) -> str:
@@ -100,11 +98,9 @@ class Survived(ObjEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class Promoted(ObjEvent):
+class Promoted(Copied):
     """A young object is copied into the old generation."""
 
-    to: int
-    by: str
     age: int
 
     def describe(self) -> str:
@@ -413,13 +409,7 @@ class Generational(MarkSweep):
         """Mark both generations, sweep the old one, then empty the nursery; returns the objects freed."""
         heap = self.heap
         with heap.operation(f"major collection  # {reason}"):
-            heap.frozen = "a major collection"
-            try:
-                before = self.bytes_allocated
-                marked = self._mark()
-                garbage = self._garbage()
-            finally:
-                heap.frozen = ""
+            before, marked, garbage = self._stop_and_mark("a major collection")
             swept = self._sweep(garbage)
             work, young_freed = self._scavenge()
             pause = Pause(reason, before, 0, marked + work, swept, len(garbage) + young_freed, 0, "major")
@@ -429,10 +419,7 @@ class Generational(MarkSweep):
         """The unmarked old objects, finalized while the heap is frozen."""
         heap = self.heap
         garbage = [o for o in self._in_address_order() if self.is_old(o) and not heap.flag(o, "marked")]
-        for obj in garbage:
-            heap.set_state(obj, DEINITING)
-            heap.run_deinit(obj)
-            heap.set_state(obj, DEINITED)
+        self.finalize(garbage)
         return garbage
 
     def _sweep(self, garbage: list[Obj]) -> int:

@@ -56,7 +56,7 @@ from .events import Collected, ObjEvent
 from .objects import Obj, Slot
 from .scheme import scheme
 from .tracing import Marked, Scanned, Swept
-from .types import DEAD, DEINITED, DEINITING, LIVE, BadField, DeadObject
+from .types import DEAD, DEINITED, LIVE, BadField, DeadObject
 
 BARRIERS = {"dijkstra": "Dijkstra", "yuasa": "Yuasa", None: "no"}
 IDLE, MARKING, SWEEPING = "idle", "marking", "sweeping"
@@ -271,10 +271,7 @@ class Incremental(Tracing):
                 self._scan(self.gray.pop())
                 work += 1
         garbage = [o for o in self._in_address_order() if not heap.flag(o, "marked")]
-        for obj in garbage:
-            heap.set_state(obj, DEINITING)
-            heap.run_deinit(obj)
-            heap.set_state(obj, DEINITED)
+        self.finalize(garbage)
         self._condemned_at = heap.step
         self._to_sweep, self._swept = self._in_address_order(), 0
         self.stage = SWEEPING

@@ -12,6 +12,8 @@ generational and incremental collection can be compared on the same program.
   object lives exactly ``length`` allocations. With a nursery smaller than that, every object is
   promoted and dies old: the hypothesis fails.
 * :func:`tree` grows a binary tree that is never freed: nothing dies at all.
+
+:func:`half_marked` sets the scene of notebook 23's lost object on an incremental heap.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .objects import Heap
+from .objects import Frame, Heap
 
 
 def churn(heap: Heap, steps: int = 2000, live: int = 100, seed: int = 1) -> Heap:
@@ -75,6 +77,23 @@ def tree(heap: Heap, size: int = 600) -> Heap:
     return heap
 
 
+def half_marked(heap: Heap) -> Frame:
+    """``a -> b -> c`` held by ``main.a`` on an incremental heap, and one increment of marking done.
+
+    After it ``a`` is black, ``b`` gray and ``c`` white: the moment at which a program can hide
+    ``c`` from a collector that has no barrier. Returns the scope ``main`` (the type is ``Node``,
+    with fields ``left`` and ``right``).
+    """
+    node = heap.type("Node", ["left", "right"])
+    s = heap.scope("main")
+    s.a = heap.new(node, name="a")
+    s.a.left = heap.new(node, name="b")
+    s.a.left.left = heap.new(node, name="c")
+    heap.increment()  # start: a gray
+    heap.increment()  # scan a: a black, b gray
+    return s
+
+
 WORKLOADS: dict[str, Callable[[Heap], Heap]] = {"churn": churn, "queue": queue, "tree": tree}
 
 
@@ -112,4 +131,4 @@ def measure(label: str, scheme: str, workload: str, **options: object) -> Measur
     )
 
 
-__all__ = ["WORKLOADS", "Measurement", "churn", "measure", "queue", "tree"]
+__all__ = ["WORKLOADS", "Measurement", "churn", "half_marked", "measure", "queue", "tree"]

@@ -96,6 +96,11 @@ def _mistakes(cases: Cases, heap: Heap) -> None:
     cases.expect(not heap.scheme.mistakes, heap.scheme.mistakes[0] if heap.scheme.mistakes else "")
 
 
+def _nothing_remembered(cases: Cases, heap: Heap) -> None:
+    _mistakes(cases, heap)
+    cases.expect(not heap.remembered, f"the remembered set holds {listed(o.name for o in heap.remembered)}")
+
+
 def check_write_barrier(fns: dict) -> Cases:
     cases = Cases()
     fn = fns["write_barrier"]
@@ -119,8 +124,7 @@ def check_write_barrier(fns: dict) -> Cases:
             s.a = heap.new(Node, name="a")
             s.a.next = heap.new(Node, name="b")  # young -> young
             s.a.other = s.old  # young -> old
-            _mistakes(cases, heap)
-            cases.expect(not heap.remembered, f"the remembered set holds {listed(o.name for o in heap.remembered)}")
+            _nothing_remembered(cases, heap)
     with cases.case("pointers to old objects, and nil, are not remembered", 1):
         heap, Node = new_heap(fn)
         with scope(heap) as s:
@@ -128,8 +132,7 @@ def check_write_barrier(fns: dict) -> Cases:
             promote(heap, s, "b", Node)
             s.a.next = s.b  # old -> old
             s.a.next = None  # nil
-            _mistakes(cases, heap)
-            cases.expect(not heap.remembered, f"the remembered set holds {listed(o.name for o in heap.remembered)}")
+            _nothing_remembered(cases, heap)
     with cases.case("an object is remembered once, however many young objects it gets", 1):
         heap, Node = new_heap(fn)
         with scope(heap) as s:

@@ -19,11 +19,12 @@ The learner writes, as functions of plain values:
 from __future__ import annotations
 
 from ...reclaim.incremental import MARKING, Incremental
+from ...reclaim.mutators import half_marked
 from ...reclaim.objects import Heap, Obj, Slot
 from ..questions import Cases, Exercise, Question
-from .graph_kit import listed, scope
+from .graph_kit import listed
 
-__all__ = ["EXERCISE", "ExerciseIncremental", "demo", "hidden_heap", "lost_now", "new_heap"]
+__all__ = ["EXERCISE", "ExerciseIncremental", "demo", "hidden_heap", "lost_now", "new_heap", "started"]
 
 
 class ExerciseIncremental(Incremental):
@@ -61,13 +62,11 @@ def new_heap(barrier_fn=None, ends_like: str = "dijkstra") -> tuple[Heap, object
     return heap, heap.type("Node", ["left", "right"])
 
 
-def a_b_c(heap: Heap, Node, s) -> None:
-    """a -> b -> c in main.a, and one increment of marking done: a black, b gray, c white."""
-    s.a = heap.new(Node, name="a")
-    s.a.left = heap.new(Node, name="b")
-    s.a.left.left = heap.new(Node, name="c")
-    heap.increment()
-    heap.increment()
+def started(barrier_fn, ends_like: str = "dijkstra"):
+    """A heap with your barrier, a -> b -> c in main.a, one increment done: a black, b gray, c white."""
+    heap = Heap(ExerciseIncremental(barrier_fn, ends_like=ends_like))
+    s = half_marked(heap)
+    return heap, heap.types["Node"], s
 
 
 def finish(heap: Heap) -> None:
@@ -85,46 +84,43 @@ def _survives(cases: Cases, heap: Heap, name: str, what: str) -> None:
     heap.check()
 
 
+def _hidden_survives(cases: Cases, fn, ends_like: str) -> None:
+    """Notebook 23's hiding program under the learner's barrier: c must survive the cycle."""
+    heap, _, s = started(fn, ends_like)
+    s.a.right = s.a.left.left
+    s.a.left.left = None
+    _survives(cases, heap, "c", "after `a.right = c; b.left = nil`")
+
+
 def check_dijkstra(fns: dict) -> Cases:
     cases = Cases()
     fn = fns["dijkstra"]
     with cases.case("the hidden object survives", 1):
-        heap, Node = new_heap(fn)
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.a.right = s.a.left.left
-            s.a.left.left = None
-            _survives(cases, heap, "c", "after `a.right = c; b.left = nil`")
+        _hidden_survives(cases, fn, "dijkstra")
     with cases.case("no black object ever points to a white one", 1):
-        heap, Node = new_heap(fn)
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.d = heap.new(Node, name="d")  # born black
-            for source, field, target in (("a", "right", "c"), ("d", "left", "c"), ("d", "right", "b")):
-                objs = {o.name: o for o in heap.live()}
-                setattr(objs[source], field, objs[target])
-                broken = heap.scheme.invariant()
-                cases.expect(not broken, f"after `{source}.{field} = {target}`: {broken}")
+        heap, Node, s = started(fn)
+        s.d = heap.new(Node, name="d")  # born black
+        for source, field, target in (("a", "right", "c"), ("d", "left", "c"), ("d", "right", "b")):
+            objs = {o.name: o for o in heap.live()}
+            setattr(objs[source], field, objs[target])
+            broken = heap.scheme.invariant()
+            cases.expect(not broken, f"after `{source}.{field} = {target}`: {broken}")
     with cases.case("it shades the new target, not the old one", 1):
-        heap, Node = new_heap(fn)
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.a.left.left = None  # c is garbage now: nothing needs to keep it
-            finish(heap)
-            cases.expect(
-                "c" not in live_names(heap),
-                "after `b.left = nil` c was kept alive: your barrier shaded the target being overwritten, which "
-                "is Yuasa's barrier; Dijkstra's shades the new target, and c (garbage) is freed this cycle",
-            )
+        heap, _, s = started(fn)
+        s.a.left.left = None  # c is garbage now: nothing needs to keep it
+        finish(heap)
+        cases.expect(
+            "c" not in live_names(heap),
+            "after `b.left = nil` c was kept alive: your barrier shaded the target being overwritten, which "
+            "is Yuasa's barrier; Dijkstra's shades the new target, and c (garbage) is freed this cycle",
+        )
     with cases.case("a store of nil shades nothing", 1):
-        heap, Node = new_heap(fn)
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.a.right = None
-            cases.expect(
-                heap.counters["barrier shades"] == 0,
-                f"`a.right = nil` shaded something: the colours are now {_colours(heap)}",
-            )
+        heap, _, s = started(fn)
+        s.a.right = None
+        cases.expect(
+            heap.counters["barrier shades"] == 0,
+            f"`a.right = nil` shaded something: the colours are now {_colours(heap)}",
+        )
     return cases
 
 
@@ -136,40 +132,28 @@ def check_yuasa(fns: dict) -> Cases:
     cases = Cases()
     fn = fns["yuasa"]
     with cases.case("the hidden object survives, with no rescan at the end", 1):
-        heap, Node = new_heap(fn, ends_like="yuasa")
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.a.right = s.a.left.left
-            s.a.left.left = None
-            _survives(cases, heap, "c", "after `a.right = c; b.left = nil`")
+        _hidden_survives(cases, fn, "yuasa")
     with cases.case("an object moved from the heap into a variable survives", 1):
-        heap, Node = new_heap(fn, ends_like="yuasa")
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.v = s.a.left.left  # variables have no barrier
-            s.a.left.left = None
-            _survives(
-                cases,
-                heap,
-                "c",
-                "after `v = b.left; b.left = nil` (no barrier sees a variable, and Yuasa's collector does not "
-                "rescan them): shade what a store overwrites",
-            )
+        heap, _, s = started(fn, "yuasa")
+        s.v = s.a.left.left  # variables have no barrier
+        s.a.left.left = None
+        _survives(
+            cases,
+            heap,
+            "c",
+            "after `v = b.left; b.left = nil` (no barrier sees a variable, and Yuasa's collector does not "
+            "rescan them): shade what a store overwrites",
+        )
     with cases.case("it shades what is overwritten, not what is stored", 1):
-        heap, Node = new_heap(fn, ends_like="yuasa")
-        with scope(heap) as s:
-            a_b_c(heap, Node, s)
-            s.d = heap.new(Node, name="d")  # born black
-            heap.increment()  # scan b: c is gray
-            with heap.scope("temp") as t:
-                t.x = heap.new(Node, name="x")  # black too
-            s.d.left = s.a  # overwrites nil: nothing to shade
-            colours = _colours(heap)
-            cases.expect(
-                heap.counters["barrier shades"] == 0,
-                f"`d.left = a` overwrites nil, yet your barrier shaded something ({colours}): Yuasa's barrier "
-                "shades only the target a store overwrites (shading the new one too is Go's hybrid barrier)",
-            )
+        heap, Node, s = started(fn, "yuasa")
+        s.d = heap.new(Node, name="d")  # born black
+        heap.increment()  # scan b: c is gray
+        s.d.left = s.a  # overwrites nil: nothing to shade
+        cases.expect(
+            heap.counters["barrier shades"] == 0,
+            f"`d.left = a` overwrites nil, yet your barrier shaded something ({_colours(heap)}): Yuasa's barrier "
+            "shades only the target a store overwrites (shading the new one too is Go's hybrid barrier)",
+        )
     return cases
 
 
@@ -239,9 +223,7 @@ def demo(dijkstra):
     from ...viz.collect import collector_view
     from ...widgets.player import Player
 
-    heap, Node = new_heap(dijkstra)
-    s = heap.scope("main")
-    a_b_c(heap, Node, s)
+    heap, _, s = started(dijkstra)
     with heap.record() as rec:
         s.a.right = s.a.left.left
         s.a.left.left = None
