@@ -1,7 +1,8 @@
 """Generational garbage collection: a copying nursery, a mark-sweep old generation, a write barrier.
 
 It follows Ungar's *Generation Scavenging* (1984) and the young generations of V8's scavenger
-and HotSpot, as the GC Handbook (Jones, Hosking & Moss, 2nd ed. 2023, chapters 9 and 11)
+(as V8's 2017 post on its parallel scavenger describes it) and HotSpot's serial and parallel
+collectors, as the GC Handbook (Jones, Hosking & Moss, 2nd ed. 2023, chapters 9 and 11)
 describes them. Most objects die young (the *generational hypothesis*), so the heap is split:
 
 * **The nursery.** New objects are bump-allocated in one half of two semispaces (Cheney's heap,
