@@ -17,6 +17,8 @@ from . import (
     cycles,
     footers,
     freelist,
+    generational,
+    incremental,
     manual,
     mimalloc,
     ownership,
@@ -56,6 +58,8 @@ TOPICS = {
     "tracing": tracing,
     "pymalloc": pymalloc,
     "mimalloc": mimalloc,
+    "generational": generational,
+    "incremental": incremental,
 }
 """Every demo topic and its module, in the order of the course."""
 
@@ -84,6 +88,8 @@ __all__ = [
     "demo",
     "footers",
     "freelist",
+    "generational",
+    "incremental",
     "manual",
     "mimalloc",
     "ownership",

@@ -3,15 +3,19 @@ generators after Wilson et al., and replay through any allocator with malloclab'
 Johnstone and Wilson's measurements.
 
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
-``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces;
+``survival(trace)`` how soon its blocks die (the generational hypothesis).
+The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
+``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
 ``record_python(code)`` records what the real CPython asks of its own allocator while running
 ``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings;
 ``libmimalloc.compare(trace)`` puts the real mimalloc's pages beside memlab's.
 """
 
-from . import cpython, libmimalloc, shipped
+from . import cpython, libmimalloc, production, shipped
 from .cpython import PythonRecording, RecorderUnavailable, record_python
 from .generators import GENERATORS, generate, suite
+from .lifetimes import Survival, lifetimes, survival
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
 from .report import as_json, html_table, text_table
@@ -28,6 +32,7 @@ __all__ = [
     "PythonRecording",
     "RecorderUnavailable",
     "Result",
+    "Survival",
     "Trace",
     "TraceError",
     "as_json",
@@ -40,9 +45,11 @@ __all__ = [
     "generate",
     "libmimalloc",
     "html_table",
+    "lifetimes",
     "live_curve",
     "parse_log",
     "parse_rep",
+    "production",
     "read_log",
     "read_rep",
     "record",
@@ -52,6 +59,7 @@ __all__ = [
     "shipped",
     "size_profile",
     "suite",
+    "survival",
     "text_table",
     "write_rep",
 ]

@@ -10,6 +10,7 @@ recording.
 
 from .buddy import buddy_tree_svg, buddyinfo, tree_view
 from .collect import collector_svg, collector_view, copying_view, semispace_svg
+from .generations import generational_view, old_generation_svg
 from .graph import graph_svg
 from .heapmap import heap_svg
 from .hexdump import hexdump_html, hexdump_text
@@ -29,6 +30,7 @@ __all__ = [
     "collector_svg",
     "collector_view",
     "copying_view",
+    "generational_view",
     "graph_svg",
     "heap_svg",
     "hexdump_html",
@@ -38,6 +40,7 @@ __all__ = [
     "mimalloc_svg",
     "mimalloc_view",
     "objectpool_svg",
+    "old_generation_svg",
     "ownership_view",
     "pool_svg",
     "pymalloc_svg",

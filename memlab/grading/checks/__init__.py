@@ -33,6 +33,8 @@ from . import (
     e18_tracing_garbage_collection,
     e20_pymalloc,
     e21_mimalloc,
+    e22_generational_collection,
+    e23_incremental_marking,
     graph_kit,
     stack_kit,
     tcmalloc_kit,
@@ -59,6 +61,8 @@ EXERCISES = (
     e18_tracing_garbage_collection.EXERCISE,
     e20_pymalloc.EXERCISE,
     e21_mimalloc.EXERCISE,
+    e22_generational_collection.EXERCISE,
+    e23_incremental_marking.EXERCISE,
 )
 """Every exercise, in course order."""
 
@@ -98,6 +102,8 @@ __all__ = [
     "e18_tracing_garbage_collection",
     "e20_pymalloc",
     "e21_mimalloc",
+    "e22_generational_collection",
+    "e23_incremental_marking",
     "arc_choose",
     "arc_runtime",
     "boundary_tags",
