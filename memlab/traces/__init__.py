@@ -9,10 +9,10 @@ The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimal
 ``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
 ``record_python(code)`` records what the real CPython asks of its own allocator while running
 ``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings;
-``libmimalloc.compare(trace)`` puts the real mimalloc's pages beside memlab's.
+``mipages.compare(trace)`` puts the real libmimalloc's pages beside memlab's mimalloc's.
 """
 
-from . import cpython, libmimalloc, production, shipped
+from . import cpython, mipages, production, shipped
 from .cpython import PythonRecording, RecorderUnavailable, record_python
 from .generators import GENERATORS, generate, suite
 from .lifetimes import Survival, lifetimes, survival
@@ -43,7 +43,7 @@ __all__ = [
     "from_ops",
     "general_purpose",
     "generate",
-    "libmimalloc",
+    "mipages",
     "html_table",
     "lifetimes",
     "live_curve",

@@ -6,7 +6,6 @@ threads at once, and the same pages as the real libmimalloc on the same traces."
 from __future__ import annotations
 
 import random
-from collections import Counter
 
 import pytest
 
@@ -14,8 +13,8 @@ import memlab
 from memlab.allocators.mimalloc import BIN_SIZE, MiMalloc, bin_of, block_size
 from memlab.contract import random_walk
 from memlab.errors import BadAlignment, HeapCorruption, InvalidFree
-from memlab.traces import libmimalloc as libmimalloc_pages
-from memlab.traces import shipped
+from memlab.traces import mipages, shipped
+from memlab.traces.production.run import encode
 
 
 def test_bins_round_a_request_up_to_one_of_73_sizes():
@@ -244,25 +243,30 @@ def test_every_variant_keeps_the_contract(segment_size):
     )
 
 
-# -- against the real libmimalloc ---------------------------------------------------------------------------
+# -- against the real libmimalloc (the production replay, in a process of its own) -------------------------------
 @pytest.fixture(scope="module")
 def libmimalloc():
-    try:
-        return libmimalloc_pages.library()
-    except libmimalloc_pages.LibraryMissing as e:
-        pytest.skip(str(e))
+    reason = mipages.available("libmimalloc")
+    if reason is not None:
+        pytest.skip(reason)
 
 
-@pytest.mark.parametrize("name", ["ls-zoneinfo", "python-startup", "cc1-hello"])
+@pytest.mark.parametrize("name", ["ls-zoneinfo", "python-startup", "cc1-hello", "sort"])
 def test_the_same_trace_gives_the_same_pages_as_the_real_libmimalloc(libmimalloc, name):
-    comparison = libmimalloc_pages.compare(shipped.load(name))
+    comparison = mipages.compare(shipped.load(name))
     assert comparison.real == comparison.simulated
     assert comparison.exact and "differs" not in comparison.table()
-    assert sum(comparison.simulated.values()) > 20  # pages of many sizes, not a toy
+    assert comparison.pages[0] > 15  # pages of many sizes, not a toy
+
+
+def test_and_at_the_peak_of_live_bytes_in_the_middle_of_a_trace(libmimalloc):
+    trace = shipped.load("python-startup")
+    peak, _ = encode(trace)
+    comparison = mipages.compare(trace, census=peak)
+    assert comparison.exact and comparison.pages == (42, 42)
 
 
 def test_a_difference_in_pages_would_show_in_the_table():
-    a, b = Counter({(64, 3): 1}), Counter({(64, 3): 1, (128, 0): 1})
-    comparison = libmimalloc_pages.PageComparison("t", a, b)
+    comparison = mipages.PageComparison("t", {64: (1, 3)}, {64: (1, 3), 128: (1, 0)})
     assert not comparison.exact
     assert comparison.table().splitlines()[-1].split() == ["128", "0", "1", "0", "0", "<-", "differs"]
