@@ -28,6 +28,11 @@ Threads are simulated and deterministic, as in memlab's TCMalloc: ``alloc(size, 
 takes a lock; ``atomics`` counts the atomic operations (compare-and-swap or exchange) that
 mimalloc makes instead, all of them for frees from another thread and their collection.
 
+The footprint counts what mimalloc itself counts as committed in its pages, as
+``mi_heap_visit_blocks`` reports it: the blocks each page has threaded onto its free lists so far
+(capacity times block size; a page extends 4 KiB of blocks at a time, so the rest of it is never
+touched). ``reserved`` is the segments' whole mapped size.
+
 Simplifications, besides those of the two modules: no deferred-free callbacks, no secure mode
 (no guard pages, no encoded or randomized free lists), no statistics; an allocation that fails
 for lack of memory keeps the housekeeping it did before it failed (collected lists, retired pages
@@ -309,6 +314,7 @@ class MiMalloc(Allocator):
         self._link(first + (count - 1) * bsize, page.free)
         page.free = first
         page.capacity += count
+        self._add_footprint(count * bsize)  # the blocks now on a list are memory mimalloc counts as committed
         self._tell(PageExtend(self.step, page.address, count, page.capacity, page.reserved))
 
     def to_full(self, heap: Heap, page: Page, pq: PageQueue) -> None:
@@ -387,10 +393,7 @@ class MiMalloc(Allocator):
         """``mi_segment_huge_page_alloc``: a segment just big enough for one block."""
         info = self._info_slices()
         slices = info + -(-block_size // self.slice_size)
-        segment = self._map_segment(heap, slices * self.slice_size, "huge")
-        segment.info = info
-        segment.drop_run(0)
-        segment.set_run(0, info)
+        segment = self._map_segment(heap, slices * self.slice_size, "huge", info)
         segment.set_run(info, slices - info)
         page = segment.pages[info] = Page(segment, info, slices - info)
         segment.used = 1
@@ -406,7 +409,7 @@ class MiMalloc(Allocator):
         heap.spans.push(segment, segment.info)
         return segment
 
-    def _map_segment(self, heap: Heap, size: int, kind: str) -> Segment:
+    def _map_segment(self, heap: Heap, size: int, kind: str, info: int | None = None) -> Segment:
         """mmap ``size`` bytes aligned to the segment size (if the OS's place is not, over-map and trim)."""
         align, page = self.segment_size, self.os.page_size
         address = self.os.mmap(size)
@@ -418,8 +421,7 @@ class MiMalloc(Allocator):
                 self.os.munmap(raw, address - raw)
             if raw + align - page > address:
                 self.os.munmap(address + size, raw + align - page - address)
-        self._add_footprint(size)
-        segment = Segment(address, size, self.slice_size, heap.thread, kind)
+        segment = Segment(address, size, self.slice_size, heap.thread, kind, info)
         self.segments[address] = segment
         self._tell(SegmentNew(self.step, address, size, heap.thread, kind))
         return segment
@@ -528,6 +530,7 @@ class MiMalloc(Allocator):
         start = page.slice_index
         del segment.pages[start]
         segment.used -= 1
+        self._add_footprint(-page.capacity * page.block_size)
         if segment.kind == "huge":
             self.segment_free(segment)
             return
@@ -552,7 +555,6 @@ class MiMalloc(Allocator):
         """``mi_segment_free``: every page is free; the segment goes back to the OS."""
         del self.segments[segment.address]
         self.os.munmap(segment.address, segment.size)
-        self._add_footprint(-segment.size)
         self._tell(SegmentFree(self.step, segment.address, segment.size))
 
     # -- realloc ---------------------------------------------------------------------------------------------
@@ -588,6 +590,11 @@ class MiMalloc(Allocator):
         return f"the page at {page.address:#x} is empty"
 
     # -- reading the heap --------------------------------------------------------------------------------------
+    @property
+    def reserved(self) -> int:
+        """Bytes of the segments mapped (the footprint counts only their committed slices)."""
+        return sum(s.size for s in self.segments.values())
+
     def pages(self) -> list[Page]:
         """Every page, in address order."""
         return [p for s in sorted(self.segments.values(), key=lambda s: s.address) for _, p in sorted(s.pages.items())]
@@ -821,6 +828,9 @@ class MiMalloc(Allocator):
             live = live_per_page.get(id(page), 0)
             if view.live != live:
                 self._corrupt(f"{where} has {view.live} blocks in use by its counts, {live} are live", page.address)
+        committed = sum(page.capacity * page.block_size for page in self.pages())
+        if self.footprint != committed:
+            self._corrupt(f"the footprint is {self.footprint} bytes but the pages have committed {committed}")
 
     def _check_heap(self, heap: Heap) -> None:
         queued: set[int] = set()

@@ -9,11 +9,13 @@ from the first span long enough, searching from its own bin up, splitting off th
 page's span merges with free neighbours. A segment whose pages are all free goes back to the OS;
 a *huge* block gets a segment of its own.
 
-Simplifications: 2.0.9 reserves 32 MiB segments and commits them a megabyte at a time (and
+Simplifications: 2.0.9 reserves 32 MiB segments and commits them on demand, 64 KiB at a time (and
 decommits unused spans after a delay); memlab maps the whole segment at once, 4 MiB by default
 (mimalloc 1.x's size), so that several fit in simulated memory (``MiMalloc(segment_size=32 << 20)``
-with enough ``limit`` gives 2.0.9's). Freed segments are unmapped at once (2.0.9 keeps a few in a
-cache); no thread ever ends, so no segment is abandoned or reclaimed.
+with enough ``limit`` gives 2.0.9's). Its footprint counts the blocks its pages have put on their
+free lists, the memory mimalloc counts as committed in its pages (see :mod:`.mimalloc`). Freed
+segments are unmapped at once (2.0.9 keeps a few in a cache); no thread ever ends, so no segment
+is abandoned or reclaimed.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ class Segment:
 
     __slots__ = ("address", "size", "slice_size", "slices", "info", "thread", "kind", "used", "runs", "pages", "ends")
 
-    def __init__(self, address: int, size: int, slice_size: int, thread: int, kind: str = "normal") -> None:
+    def __init__(
+        self, address: int, size: int, slice_size: int, thread: int, kind: str = "normal", info: int | None = None
+    ) -> None:
         self.address, self.size, self.slice_size = address, size, slice_size
         self.slices = size // slice_size
-        self.info = info_slices(self.slices, slice_size)
+        self.info = info_slices(self.slices, slice_size) if info is None else info
         self.thread, self.kind = thread, kind
         self.used = 0  # pages in use (the descriptor's own slices are not counted)
         self.runs: dict[int, int] = {0: self.info}  # start slice -> slices, for every run: info, page or free

@@ -51,7 +51,7 @@ def test_a_small_page_is_one_slice_with_its_blocks_384_bytes_in():
     assert page.address == segment.address + 64 * 1024  # slice 0 holds the descriptors
     assert a == page.start == page.address + 384 and page.block_size == 32
     assert page.reserved == (65536 - 384) // 32 and page.capacity == 4096 // 32  # extended 4 KiB at a time
-    assert heap.footprint == 4 << 20
+    assert heap.footprint == 4096 and heap.reserved == 4 << 20  # committed: the blocks on a list so far
 
 
 def test_the_owners_frees_wait_on_local_free_until_the_free_list_runs_out():
@@ -166,7 +166,7 @@ def test_freed_pages_merge_into_spans_and_an_empty_segment_goes_back_to_the_os()
     with heap.record() as rec:
         heap.collect()  # mi_collect: empty pages go, and then the empty segment
     assert rec.recording.kinds() == ["pagefreed", "segmentfree"]
-    assert not heap.segments and heap.footprint == 0
+    assert not heap.segments and heap.footprint == 0 and heap.reserved == 0
     assert segment.runs == {0: 1, 1: 63}  # its pages merged back into one free span before it went
 
 
@@ -264,9 +264,24 @@ def test_and_at_the_peak_of_live_bytes_in_the_middle_of_a_trace(libmimalloc):
     peak, _ = encode(trace)
     comparison = mipages.compare(trace, census=peak)
     assert comparison.exact and comparison.pages == (42, 42)
+    assert comparison.committed == (1_639_552, 1_639_552)  # bytes committed in pages, size by size
+
+
+@pytest.mark.parametrize("name", ["ls-zoneinfo", "python-startup", "cc1-hello", "sort"])
+def test_the_peak_footprint_is_the_real_libmimallocs_read_at_the_same_operations(libmimalloc, name):
+    comparison = mipages.compare_footprint(shipped.load(name))
+    assert comparison.exact and comparison.real > 500_000
+    assert comparison.simulated_peak >= comparison.simulated
+
+
+def test_between_the_operations_the_production_replay_reads_memlab_finds_a_higher_peak(libmimalloc):
+    # the replayer reads libmimalloc's footprint at new peaks of live bytes and 200 evenly spaced
+    # operations; memlab's replay reads its own after every operation
+    most, peak = mipages.memlab_footprint(shipped.load("python-startup"))
+    assert (most, peak) == (1_841_152, 1_898_496)
 
 
 def test_a_difference_in_pages_would_show_in_the_table():
-    comparison = mipages.PageComparison("t", {64: (1, 3)}, {64: (1, 3), 128: (1, 0)})
-    assert not comparison.exact
-    assert comparison.table().splitlines()[-1].split() == ["128", "0", "1", "0", "0", "<-", "differs"]
+    comparison = mipages.PageComparison("t", {64: (1, 3, 4096)}, {64: (1, 3, 4096), 128: (1, 0, 4096)})
+    assert not comparison.exact and comparison.committed == (4096, 8192)
+    assert comparison.table().splitlines()[-1].split() == ["128", "0", "1", "0", "0", "0", "4096", "<-", "differs"]
