@@ -42,7 +42,9 @@ freed), as mimalloc does; no block changes hands.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
 from ...errors import BadAlignment, BadRequest
 from ...events import Alloc, Event, Free
@@ -89,6 +91,8 @@ from .segment import Segment, SpanQueues
 
 SEGMENT_SIZE = 4 << 20
 """memlab's default segment: 64 slices (2.0.9 reserves 32 MiB; see :mod:`.segment`)."""
+
+T = TypeVar("T")
 
 
 class Heap:
@@ -613,20 +617,26 @@ class MiMalloc(Allocator):
                 where[block] = "its owner's delayed list"
         return where
 
+    def _cached(self, name: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per state of the heap (see ``_key``)."""
+        key = self._key()
+        hit = self._cache.get(name)
+        if hit is None or hit[0] != key:
+            hit = self._cache[name] = (key, build())
+        return hit[1]
+
     def views(self) -> dict[int, PageView]:
         """Every page as plain data, by the page's address (computed once per state of the heap)."""
-        key = self._key()
-        if self._cache.get("views", (None,))[0] == key:
-            return self._cache["views"][1]
+        return self._cached("views", self._views)
+
+    def _views(self) -> dict[int, PageView]:
         delayed: dict[int, list[int]] = {}
         for heap in self.heaps.values():
             for block in self.list_of(heap.delayed, 1 << 20):
                 segment = self.segment_of(block)
                 page = segment.page_of(block) if segment is not None else None
                 delayed.setdefault(page.address if page is not None else 0, []).append(block)
-        views = {p.address: self._page_view(p, tuple(delayed.get(p.address, ()))) for p in self.pages()}
-        self._cache["views"] = (key, views)
-        return views
+        return {p.address: self._page_view(p, tuple(delayed.get(p.address, ()))) for p in self.pages()}
 
     def page_lists(self, page: Page) -> tuple[list[int], list[int], list[int]]:
         """The page's free, local_free and thread_free lists, head first, read from one copy of its blocks.
@@ -675,10 +685,7 @@ class MiMalloc(Allocator):
         return self.views()[page.address]
 
     def layout(self) -> list[Block]:
-        key = self._key()
-        if self._cache.get("layout", (None,))[0] != key:
-            self._cache["layout"] = (key, self._layout())
-        return list(self._cache["layout"][1])
+        return list(self._cached("layout", self._layout))
 
     def _layout(self) -> list[Block]:
         blocks: list[Block] = []
@@ -736,9 +743,9 @@ class MiMalloc(Allocator):
         return not self._live and all(v.live == 0 for v in (self.page_view(p) for p in self.pages()))
 
     def snapshot(self) -> MiMallocSnapshot:
-        key = self._key()
-        if self._cache.get("snapshot", (None,))[0] == key:
-            return self._cache["snapshot"][1]
+        return self._cached("snapshot", self._snapshot)
+
+    def _snapshot(self) -> MiMallocSnapshot:
         base = Allocator.snapshot(self)
         segments = []
         for s in sorted(self.segments.values(), key=lambda s: s.address):
@@ -772,7 +779,6 @@ class MiMalloc(Allocator):
             self.slice_size,
             self.segment_size,
         )
-        self._cache["snapshot"] = (key, snap)
         return snap
 
     # -- check ---------------------------------------------------------------------------------------------------

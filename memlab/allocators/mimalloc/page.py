@@ -138,15 +138,8 @@ class PageQueue:
 
     def append_from(self, source: PageQueue, page: Page, *, full: bool) -> None:
         """``mi_page_queue_enqueue_from``: move ``page`` from ``source`` to the end of this queue."""
-        if page.prev is not None:
-            page.prev.next = page.next
-        if page.next is not None:
-            page.next.prev = page.prev
-        if page is source.last:
-            source.last = page.prev
-        if page is source.first:
-            source.first = page.next
-        page.prev, page.next = self.last, None
+        source.remove(page)
+        page.prev = self.last
         if self.last is not None:
             self.last.next = page
             self.last = page

@@ -41,7 +41,8 @@ CPython's API; such requests go to the child allocator.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from ...errors import BadRequest, OutOfMemory
 from ...events import Alloc, Event, Free, Move, Resize
@@ -88,6 +89,8 @@ HEADER_FIELDS = (
     ("nextoffset", NEXTOFFSET, 4),
     ("maxnextoffset", MAXNEXTOFFSET, 4),
 )
+
+T = TypeVar("T")
 
 
 _HEADER = struct.Struct("<IIQQQIIII")  # the pool header's fields (ref.count padded to a pointer)
@@ -609,21 +612,24 @@ class PyMalloc(Allocator):
 
     def views(self) -> dict[int, PoolView]:
         """Every carved pool as plain data, by address (computed once per state of the heap)."""
+        return self._cached(
+            "views", lambda: {pool: self.pool_view(pool, ao) for ao in self.live_arenas() for pool in self.pools(ao)}
+        )
+
+    def _cached(self, name: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per state of the heap (see ``_key``)."""
         key = self._key()
-        if self._cache.get("views", (None,))[0] != key:
-            views = {pool: self.pool_view(pool, ao) for ao in self.live_arenas() for pool in self.pools(ao)}
-            self._cache["views"] = (key, views)
-        return self._cache["views"][1]
+        hit = self._cache.get(name)
+        if hit is None or hit[0] != key:
+            hit = self._cache[name] = (key, build())
+        return hit[1]
 
     def _key(self) -> tuple:
         """Changes whenever the heap does: every change is part of a step that moved these."""
         return (self.step, len(self._live), self._live_bytes, self._footprint, self.child.footprint)
 
     def layout(self) -> list[Block]:
-        key = self._key()
-        if self._cache.get("layout", (None,))[0] != key:
-            self._cache["layout"] = (key, self._layout())
-        return list(self._cache["layout"][1])
+        return list(self._cached("layout", self._layout))
 
     def _layout(self) -> list[Block]:
         blocks: list[Block] = []
@@ -702,10 +708,7 @@ class PyMalloc(Allocator):
         )
 
     def snapshot(self) -> PyMallocSnapshot:
-        key = self._key()
-        if self._cache.get("snapshot", (None,))[0] != key:
-            self._cache["snapshot"] = (key, self._snapshot())
-        return self._cache["snapshot"][1]
+        return self._cached("snapshot", self._snapshot)
 
     def _snapshot(self) -> PyMallocSnapshot:
         base = Allocator.snapshot(self)
