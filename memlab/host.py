@@ -12,6 +12,13 @@ compiled to WebAssembly, in a web page), which has none of these: a thread canno
 asks: True, or one printed line saying what is left out and why, so the notebook goes on.
 Simplification: threads and child processes are judged by the platform (Emscripten and WASI
 have neither), never by trying one.
+
+One more difference of the browser is JupyterLite's, not Pyodide's: its kernel service (0.8)
+drops every queued cell once a cell replies with an error, whatever the cell's
+``raises-exception`` tag says, so "Run All" would stop at the first cell that raises on purpose
+(notebook 01's out-of-order free, say). :func:`keep_going_past_expected_errors`, which
+``import memlab`` calls in the browser only, has such a cell show its traceback as error text
+and reply "ok", as ipykernel does for that tag. Cells without the tag stop "Run All" as before.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import ctypes
 import ctypes.util
 import shutil
 import sys
+import traceback
 
 from .errors import BadRequest, NeedsMachine
 
@@ -89,3 +97,40 @@ def libc() -> ctypes.CDLL:
         raise NeedsMachine("glibc: this C library has no mallinfo2/mallinfo (it is not glibc)")
     _LIBC = lib
     return lib
+
+
+EXPECTED = "raises-exception"
+"""The cell tag that says a cell raises on purpose (nbval's and JupyterLab's)."""
+
+
+def keep_going_past_expected_errors() -> bool:
+    """In JupyterLite's Pyodide kernel, let "Run All" go on past cells tagged ``raises-exception``.
+
+    Returns whether it could (False outside that kernel). See the module docstring.
+    """
+    kernel = getattr(sys.modules.get("pyodide_kernel"), "kernel_instance", None)
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if kernel is None or shell is None or getattr(shell, "_memlab_keeps_going", False):
+        return kernel is not None and shell is not None
+    recorded = shell._showtraceback  # the kernel's: it keeps the traceback for an "error" reply
+
+    def show(etype, evalue, stb):
+        if EXPECTED in _tags(kernel):
+            print("\n".join(stb) if stb else "".join(traceback.format_exception_only(etype, evalue)), file=sys.stderr)
+        else:
+            recorded(etype, evalue, stb)
+
+    shell._showtraceback = show
+    shell._memlab_keeps_going = True
+    return True
+
+
+def _tags(kernel) -> list:
+    """The tags of the cell being run: JupyterLab sends the cell's metadata with its execute request."""
+    try:
+        parent = kernel.get_parent()
+        parent = parent.to_py() if hasattr(parent, "to_py") else parent
+        tags = (parent.get("metadata") or {}).get("tags") or []
+    except Exception:  # noqa: BLE001 - no parent yet, or an unexpected shape: no tags
+        return []
+    return list(tags)

@@ -1,0 +1,135 @@
+"""Driving the browser course (a JupyterLite site built by ``memlab site build``) in Chromium.
+
+:class:`SiteServer` serves the site on 127.0.0.1 with the types browsers insist on for modules
+and WebAssembly. :class:`Guard` sees every request a browser context makes: the site's own go
+through; Pyodide's CDN (where matplotlib comes from) is refused and noted; anything else is
+refused and noted as a violation. The rest works through JupyterLite's own application object
+(``window.jupyterapp``): open a notebook, wait for its Pyodide kernel, run all cells (the same
+command as the Run menu's "Run All Cells"), and read every cell's outputs from the notebook model.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import http.server
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+        ".whl": "application/octet-stream",
+    }
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+class SiteServer:
+    """A static web server for ``folder`` on 127.0.0.1, in a thread of the test process."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(_Handler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class Guard:
+    """Lets the site's requests through; refuses the rest, noting the CDN's apart from violations."""
+
+    base: str
+    cdn: str
+    refused: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def __call__(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.base + "/"):
+            route.continue_()
+            return
+        (self.refused if url.startswith(self.cdn) else self.violations).append(url)
+        route.abort("blockedbyclient")
+
+
+KERNEL_IDLE = """() => { const p = window.jupyterapp?.shell?.currentWidget;
+  return !!p?.sessionContext?.session?.kernel && p.sessionContext.session.kernel.status === 'idle'; }"""
+
+START_RUN_ALL = """() => { const t0 = performance.now(); window.__memlabRun = {done: false};
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+    ok => { window.__memlabRun = {done: true, ok, seconds: (performance.now() - t0) / 1000}; },
+    err => { window.__memlabRun = {done: true, ok: false, error: String(err), seconds: (performance.now() - t0) / 1000}; }); }"""
+
+RUN_STATE = "() => window.__memlabRun"
+
+CELLS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const out = [];
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
+    out.push({index: i, count: c.executionCount, tags: c.getMetadata('tags') || [], source: c.sharedModel.getSource(),
+              outputs: c.outputs.toJSON()}); }
+  return out; }"""
+
+EXECUTE = """async (code) => { const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code}); const out = [];
+  future.onIOPub = (msg) => { if (['stream', 'execute_result', 'display_data', 'error'].includes(msg.header.msg_type))
+    out.push(msg.content); };
+  await future.done; return out; }"""
+
+
+def open_notebook(page, base: str, path: str, timeout: float = 180_000) -> None:
+    """Open ``path`` (relative to the site's files) in JupyterLab and wait until its kernel is idle."""
+    page.goto(f"{base}/lab/index.html?path={path}")
+    page.wait_for_function(KERNEL_IDLE, timeout=timeout, polling=250)
+
+
+def start_run_all(page) -> None:
+    page.evaluate(START_RUN_ALL)
+
+
+def run_state(page) -> dict:
+    """``{"done": bool, "ok": bool, "seconds": float}`` of the last :func:`start_run_all`."""
+    return page.evaluate(RUN_STATE)
+
+
+def cells(page) -> list[dict]:
+    """Every code cell: index, execution count (None if it never ran), tags, source and outputs (nbformat JSON)."""
+    return page.evaluate(CELLS)
+
+
+def execute(page, code: str) -> list[dict]:
+    """Run ``code`` in the open notebook's kernel, outside any cell; the contents of what it output."""
+    return page.evaluate(EXECUTE, code)
+
+
+def text_of(output: dict) -> str:
+    """The plain text an output shows (a stream, a result's text/plain, or an error's name and value)."""
+    if output.get("output_type") == "error" or "ename" in output:
+        return f"{output.get('ename')}: {output.get('evalue')}"
+    if "text" in output:
+        text = output["text"]
+        return "".join(text) if isinstance(text, list) else text
+    plain = output.get("data", {}).get("text/plain", "")
+    return "".join(plain) if isinstance(plain, list) else plain
+
+
+def expose_app(site: Path) -> None:
+    """Set JupyterLite's ``exposeAppInBrowser`` in the site's jupyter-lite.json, so a test can reach ``window.jupyterapp``.
+
+    A test copy only: the built site itself keeps the option off.
+    """
+    config = site / "jupyter-lite.json"
+    data = json.loads(config.read_text())
+    data["jupyter-config-data"]["exposeAppInBrowser"] = True
+    config.write_text(json.dumps(data, indent=2))
