@@ -11,9 +11,11 @@ command as the Run menu's "Run All Cells"), and read every cell's outputs from t
 from __future__ import annotations
 
 import functools
-import json
 import http.server
+import json
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,9 +71,10 @@ KERNEL_IDLE = """() => { const p = window.jupyterapp?.shell?.currentWidget;
   return !!p?.sessionContext?.session?.kernel && p.sessionContext.session.kernel.status === 'idle'; }"""
 
 START_RUN_ALL = """() => { const t0 = performance.now(); window.__memlabRun = {done: false};
-  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
-    ok => { window.__memlabRun = {done: true, ok, seconds: (performance.now() - t0) / 1000}; },
-    err => { window.__memlabRun = {done: true, ok: false, error: String(err), seconds: (performance.now() - t0) / 1000}; }); }"""
+  const end = (ok, error) => {
+    window.__memlabRun = {done: true, ok, error, seconds: (performance.now() - t0) / 1000}; };
+  window.jupyterapp.commands.execute('notebook:run-all-cells')
+    .then(ok => end(ok, null), err => end(false, String(err))); }"""
 
 RUN_STATE = "() => window.__memlabRun"
 
@@ -125,7 +128,7 @@ def text_of(output: dict) -> str:
 
 
 def expose_app(site: Path) -> None:
-    """Set JupyterLite's ``exposeAppInBrowser`` in the site's jupyter-lite.json, so a test can reach ``window.jupyterapp``.
+    """Turn on JupyterLite's ``exposeAppInBrowser`` (jupyter-lite.json), so a test can reach ``window.jupyterapp``.
 
     A test copy only: the built site itself keeps the option off.
     """
@@ -133,3 +136,80 @@ def expose_app(site: Path) -> None:
     data = json.loads(config.read_text())
     data["jupyter-config-data"]["exposeAppInBrowser"] = True
     config.write_text(json.dumps(data, indent=2))
+
+
+@dataclass
+class NotebookRun:
+    """One notebook opened in its own browser context and run with "Run All Cells"."""
+
+    path: str
+    context: object
+    page: object
+    opened: float
+    boot_seconds: float | None = None
+    started: float | None = None
+    seconds: float | None = None
+    ok: bool | None = None
+    cells: list[dict] = field(default_factory=list)
+
+
+def _ask(page, script: str):
+    try:
+        return page.evaluate(script)
+    except Exception:  # noqa: BLE001 - the page is still navigating: ask again later
+        return None
+
+
+def run_notebooks(
+    new_context: Callable[[], object],
+    base: str,
+    paths: list[str],
+    *,
+    tabs: int = 2,
+    before: Callable[[NotebookRun], None] | None = None,
+    after: Callable[[NotebookRun], None] | None = None,
+    timeout: float = 300,
+) -> list[NotebookRun]:
+    """Run all cells of each notebook in ``paths``, ``tabs`` at a time (each in a fresh context).
+
+    ``before(run)`` is called once the kernel is idle, before "Run All"; ``after(run)`` once it
+    is done (``run.seconds`` is the time "Run All" took, measured in the page), before the
+    context closes. Waits by letting the browser work (``wait_for_timeout``), so requests keep
+    being routed meanwhile.
+    """
+    pending, active, done = list(paths), [], []
+    while pending or active:
+        while pending and len(active) < tabs:
+            path = pending.pop(0)
+            context = new_context()
+            page = context.new_page()
+            page.goto(f"{base}/lab/index.html?path={path}", wait_until="commit")
+            active.append(NotebookRun(path, context, page, time.monotonic()))
+        for run in list(active):
+            now = time.monotonic()
+            if run.started is None:
+                if _ask(run.page, KERNEL_IDLE):
+                    run.boot_seconds = now - run.opened
+                    if before is not None:
+                        before(run)
+                    start_run_all(run.page)
+                    run.started = time.monotonic()
+                elif now - run.opened > timeout:
+                    raise TimeoutError(f"{run.path}: the kernel was not ready after {timeout:.0f} s")
+                continue
+            state = _ask(run.page, RUN_STATE) or {}
+            if state.get("done"):
+                run.seconds, run.ok = state.get("seconds"), bool(state.get("ok"))
+                run.cells = cells(run.page)
+                try:
+                    if after is not None:
+                        after(run)
+                finally:
+                    active.remove(run)
+                    done.append(run)
+                    run.context.close()
+            elif now - run.started > timeout:
+                raise TimeoutError(f"{run.path}: Run All had not finished after {timeout:.0f} s")
+        if active:
+            active[0].page.wait_for_timeout(250)
+    return done
