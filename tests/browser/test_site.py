@@ -136,7 +136,9 @@ def step_one_player(page, path: str) -> str | None:
     try:
         player.wait_for(timeout=30_000)
         player.scroll_into_view_if_needed()
-        player.locator(".memlab-caption", has_text="Step").wait_for(timeout=30_000)
+        caption = player.locator(".memlab-caption").element_handle(timeout=30_000)
+        # drawn only once scrolled to (content-visibility): until then its innerText is empty
+        page.wait_for_function("el => el.innerText.trim().startsWith('Step')", arg=caption, timeout=30_000)
         start = step_of(player)
         forward_until_redrawn(page, player)
         press(page, player, BACK, step_of(player) - 1)
