@@ -17,14 +17,21 @@ allocator's ``check()`` after every operation and stops at the first broken inva
 The machine's own malloc (``"glibc"``) is replayed twice: once reading each chunk's header after
 every call (the measurements: where its heap reaches, :mod:`.native_chunks`), once calling the
 C functions directly (the speed).
+
+In the browser (Pyodide) a simulated machine's memory is real memory from the start (WebAssembly
+has no pages that cost nothing until touched), so a heap that a spec built is handed to the
+garbage collector as soon as its replay ends, rather than waiting in a reference cycle for the
+next collection: a notebook that replays a few dozen heaps would otherwise run out of memory.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from .. import host
 from ..errors import BadRequest, HeapCorruption, MemlabError
 from .lineup import NATIVE, build, general_purpose, skipped
 from .native import NativeHeap, direct, on_fresh_thread, release
@@ -181,7 +188,8 @@ def replay(
     at the end (for long traces). ``progress``: None shows a bar only on a long replay, False
     never, True always.
     """
-    if isinstance(spec, str):
+    built = isinstance(spec, str)
+    if built:
         heap = build(spec, trace)
     else:
         heap, spec = spec, label or getattr(spec, "name", type(spec).__name__)
@@ -206,6 +214,9 @@ def replay(
         if bar is not None:
             bar.close()
     result.ops_per_second = len(trace) / elapsed if elapsed > 0 else 0.0
+    if built and host.in_browser():  # see the module docstring
+        del heap
+        gc.collect()
     return result
 
 
