@@ -38,6 +38,12 @@ class _Anything:
     def __getitem__(self, key): return _Anything()
 
 
+def _attribute(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Anything()
+
+
 class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] == "matplotlib":
@@ -45,7 +51,7 @@ class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec):
         module = types.ModuleType(spec.name)
-        module.__getattr__ = lambda attr: _Anything()
+        module.__getattr__ = _attribute
         module.__path__ = []
         return module
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -215,9 +216,19 @@ def replay(
             bar.close()
     result.ops_per_second = len(trace) / elapsed if elapsed > 0 else 0.0
     if built and host.in_browser():  # see the module docstring
+        alive = _watch(heap)
         del heap
-        gc.collect()
+        if alive() is not None:  # a reference cycle keeps it: only then the (slow) full collection
+            gc.collect()
     return result
+
+
+def _watch(obj) -> Callable[[], object]:
+    """A weak reference to ``obj``, or, where it takes none, a stand-in that says it is alive."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return lambda: obj
 
 
 def _time_native(trace: Trace) -> float:
