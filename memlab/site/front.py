@@ -14,8 +14,8 @@ OFFLINE = [
 ]
 ONLINE = (
     "matplotlib, and numpy under it, come from Pyodide's own CDN (cdn.jsdelivr.net) the first time a "
-    "notebook plots: they exist for the browser's Python only there. Offline, a plot cell stops with "
-    "an error and the rest of the notebook goes on."
+    "notebook imports it: they exist for the browser's Python only there. Offline, a notebook that plots "
+    "stops at that import; the exercises, their solutions and the notebooks that do not plot run whole."
 )
 MACHINE = (
     "A few cells need a real computer: glibc's own malloc, Valgrind, threads and child processes. "
