@@ -172,7 +172,7 @@ def needed_wheels(candidates: list[Path], roots: list[str], python: str) -> list
 
 def copy_course(root: Path, contents: Path, *, solutions: bool) -> None:
     """The notebooks, the exercises (never their sources: those hold the answers), the solutions, the traces."""
-    skip = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "source")
+    skip = shutil.ignore_patterns(".*", "__pycache__", "source")  # hidden: checkpoints, tools' caches
     shutil.copytree(root / "notebooks", contents / "notebooks", ignore=skip)
     shutil.copytree(root / "exercises", contents / "exercises", ignore=skip)
     if solutions:
