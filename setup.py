@@ -1,22 +1,23 @@
-"""The build's one dynamic part: the free-list heap's optional C fast path.
+"""The build's one dynamic part: memlab's optional C accelerators.
 
-Everything else about the package is in pyproject.toml. The C extension is optional (an install
-without a C compiler still succeeds and runs the same code in Python). With the environment
-variable ``MEMLAB_PURE_PYTHON=1`` it is left out altogether, so the wheel is a pure
-``py3-none-any`` one: the kind Pyodide, the Python of the browser course (``memlab site
-build``), can install.
+Everything else about the package is in pyproject.toml. Every C file in the package is an
+optional extension module of the same dotted name (``memlab/allocators/_freelist_c.c`` builds
+``memlab.allocators._freelist_c``, the free-list heap's fast path); an install without a C
+compiler still succeeds and runs the same code in Python. With the environment variable
+``MEMLAB_PURE_PYTHON=1`` they are left out altogether, so the wheel is a pure ``py3-none-any``
+one: the kind Pyodide, the Python of the browser course (``memlab site build``), can install.
 """
 
 import os
+from pathlib import Path
 
 from setuptools import Extension, setup
 
 PURE = os.environ.get("MEMLAB_PURE_PYTHON", "").strip() not in ("", "0")
 
-FAST_PATH = Extension(
-    "memlab.allocators._freelist_c",
-    sources=["memlab/allocators/_freelist_c.c"],
-    optional=True,
-)
+ACCELERATORS = [
+    Extension(".".join(source.with_suffix("").parts), sources=[source.as_posix()], optional=True)
+    for source in sorted(Path("memlab").rglob("*.c"))
+]
 
-setup(ext_modules=[] if PURE else [FAST_PATH])
+setup(ext_modules=[] if PURE else ACCELERATORS)

@@ -33,11 +33,23 @@ def _pyodide_limits(event, args):
         raise OSError(138, "emscripten does not support processes.")
     if event == "ctypes.dlopen" and args and args[0] is not None:  # dlopen(NULL), the process itself, is fine
         raise OSError(f"could not load dynamic lib: {args[0]}")
-    if event == "import" and args and args[0] == "memlab.allocators._freelist_c":
-        raise ImportError("the browser's memlab wheel has no C extension")
+
+
+class _NoCompiledMemlab:
+    """The browser's memlab wheel is pure Python: none of memlab's C accelerators can be imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        import importlib.machinery
+
+        if name.startswith("memlab."):
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is not None and str(spec.origin).endswith((".so", ".pyd")):
+                raise ImportError(f"{name}: the browser's memlab wheel has no C extension")
+        return None
 
 
 sys.addaudithook(_pyodide_limits)
+sys.meta_path.insert(0, _NoCompiledMemlab())
 '''
 
 NOTEBOOKS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
