@@ -220,20 +220,3 @@ def test_progress_bar_in_a_notebook_is_drawn_and_redrawn_in_place(monkeypatch):
     assert len(handle.shown) == 3, "drawn once, then redrawn in place"
     assert '<svg width="240"' in handle.shown[0] and 'aria-label="25% done"' in handle.shown[0]
     assert "replay [##############################] 100% 200/200 ops" in handle.shown[-1]
-
-
-def test_in_the_browser_a_replayed_heap_is_given_back_at_once(monkeypatch):
-    """WebAssembly commits a simulated memory at once: a heap left in a cycle must not wait for the collector."""
-    import gc
-
-    from memlab import host
-    from memlab.allocators.freelist import FreeListHeap
-
-    monkeypatch.setattr(host, "in_browser", lambda: True)
-    gc.collect()
-    gc.disable()
-    try:
-        replay(SMALL, "freelist", progress=False)
-        assert not [o for o in gc.get_objects() if isinstance(o, FreeListHeap)]
-    finally:
-        gc.enable()

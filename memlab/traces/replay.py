@@ -17,22 +17,14 @@ allocator's ``check()`` after every operation and stops at the first broken inva
 The machine's own malloc (``"glibc"``) is replayed twice: once reading each chunk's header after
 every call (the measurements: where its heap reaches, :mod:`.native_chunks`), once calling the
 C functions directly (the speed).
-
-In the browser (Pyodide) a simulated machine's memory is real memory from the start (WebAssembly
-has no pages that cost nothing until touched), so a heap that a spec built is handed to the
-garbage collector as soon as its replay ends, rather than waiting in a reference cycle for the
-next collection: a notebook that replays a few dozen heaps would otherwise run out of memory.
 """
 
 from __future__ import annotations
 
-import gc
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from .. import host
 from ..errors import BadRequest, HeapCorruption, MemlabError
 from .lineup import NATIVE, build, general_purpose, skipped
 from .native import NativeHeap, direct, on_fresh_thread, release
@@ -189,8 +181,7 @@ def replay(
     at the end (for long traces). ``progress``: None shows a bar only on a long replay, False
     never, True always.
     """
-    built = isinstance(spec, str)
-    if built:
+    if isinstance(spec, str):
         heap = build(spec, trace)
     else:
         heap, spec = spec, label or getattr(spec, "name", type(spec).__name__)
@@ -215,20 +206,7 @@ def replay(
         if bar is not None:
             bar.close()
     result.ops_per_second = len(trace) / elapsed if elapsed > 0 else 0.0
-    if built and host.in_browser():  # see the module docstring
-        alive = _watch(heap)
-        del heap
-        if alive() is not None:  # a reference cycle keeps it: only then the (slow) full collection
-            gc.collect()
     return result
-
-
-def _watch(obj) -> Callable[[], object]:
-    """A weak reference to ``obj``, or, where it takes none, a stand-in that says it is alive."""
-    try:
-        return weakref.ref(obj)
-    except TypeError:
-        return lambda: obj
 
 
 def _time_native(trace: Trace) -> float:
