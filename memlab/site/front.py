@@ -15,7 +15,7 @@ OFFLINE = [
 ONLINE = (
     "matplotlib, and numpy under it, come from Pyodide's own CDN (cdn.jsdelivr.net) the first time a "
     "notebook imports it: they exist for the browser's Python only there. Offline, a notebook that plots "
-    "stops at that import; the exercises, their solutions and the notebooks that do not plot run whole."
+    "stops at that import; the exercises and the notebooks that do not plot run whole."
 )
 MACHINE = (
     "A few cells need a real computer: glibc's own malloc, Valgrind, threads and child processes. "
