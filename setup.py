@@ -1,8 +1,8 @@
 """The build's one dynamic part: memlab's optional C accelerators.
 
 Everything else about the package is in pyproject.toml. Every C file in the package is an
-optional extension module of the same dotted name (``memlab/allocators/_freelist_c.c`` builds
-``memlab.allocators._freelist_c``, the free-list heap's fast path); an install without a C
+optional extension module of the same dotted name (``memlab/allocators/freelist/_fast.c`` builds
+``memlab.allocators.freelist._fast``, the free-list heap's fast path); an install without a C
 compiler still succeeds and runs the same code in Python. With the environment variable
 ``MEMLAB_PURE_PYTHON=1`` they are left out altogether, so the wheel is a pure ``py3-none-any``
 one: the kind Pyodide, the Python of the browser course (``memlab site build``), can install.

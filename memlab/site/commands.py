@@ -1,4 +1,4 @@
-"""``memlab site build``: the subcommand behind the browser course and its GitHub Pages workflow."""
+"""The browser course's subcommand: ``memlab site build`` (also what its GitHub Pages workflow runs)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import command
 
+def site_build_command(parser: argparse.ArgumentParser):
+    """build the course as a static JupyterLite site that runs in the browser.
 
-@command(
-    "site build",
-    help="build the course as a static JupyterLite site that runs in the browser",
-    description="Build a static JupyterLite site (the Pyodide kernel, nothing to install) with every notebook, "
-    "every exercise, the solutions (unless --no-solutions), the shipped traces, a pure-Python memlab wheel and "
-    "the Pyodide runtime. Serve it with any static web server. Needs npm and PyPI while building; the Pyodide "
-    "runtime is kept in a cache folder between builds.",
-)
-def _site_build(parser: argparse.ArgumentParser):
+    Build a static JupyterLite site (the Pyodide kernel, nothing to install) with every notebook,
+    every exercise, the solutions (unless --no-solutions), the shipped traces, a pure-Python memlab
+    wheel and the Pyodide runtime. Serve it with any static web server. Needs npm and PyPI while
+    building; the Pyodide runtime is kept in a cache folder between builds.
+    """
     parser.add_argument("-o", "--output", default="_site", metavar="DIR", help="where the site goes (default _site)")
     parser.add_argument("--no-solutions", action="store_true", help="leave solutions/ out (a student release)")
     parser.add_argument("--course", metavar="DIR", help="the course checkout (default: the one memlab runs from)")

@@ -11,6 +11,7 @@ from .generators import GENERATORS, generate, suite
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
 from .report import as_json, html_table, text_table
+from .stats import describe, live_curve, size_profile
 from .valgrind import Process, parse_log, read_log, record
 
 __all__ = [
@@ -25,11 +26,13 @@ __all__ = [
     "TraceError",
     "as_json",
     "build",
+    "describe",
     "format_rep",
     "from_ops",
     "general_purpose",
     "generate",
     "html_table",
+    "live_curve",
     "parse_log",
     "parse_rep",
     "read_log",
@@ -38,6 +41,7 @@ __all__ = [
     "replay",
     "replay_all",
     "shipped",
+    "size_profile",
     "suite",
     "text_table",
     "write_rep",

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import command
 from ..errors import BadRequest
 from . import shipped
 from .generators import GENERATORS, generate
@@ -37,14 +36,13 @@ def _specs(given: list[str] | None) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-@command(
-    "replay",
-    help="replay traces through allocators and compare them",
-    description="Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. "
-    "SPEC is a registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this "
-    "machine's malloc; 'all' (the default) is every general-purpose allocator plus glibc.",
-)
-def _replay(parser: argparse.ArgumentParser):
+def replay_command(parser: argparse.ArgumentParser):
+    """replay traces through allocators and compare them.
+
+    Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. SPEC is a
+    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this machine's
+    malloc; 'all' (the default) is every general-purpose allocator plus glibc.
+    """
     parser.add_argument("traces", nargs="+", metavar="TRACE")
     parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
     parser.add_argument("--check", action="store_true", help="run the allocator's check() after every operation")
@@ -84,13 +82,12 @@ def _write(processes: list[Process], out: Path | None, default: str, *, stream=N
             print(f"  {count} {note}", file=stream)
 
 
-@command(
-    "trace record",
-    help="run a program under valgrind and write its allocation trace",
-    description="Run COMMAND under valgrind --trace-malloc=yes (child processes too) and write a .rep "
-    "file per process that allocated memory. Example: memlab trace record -o ls.rep -- ls -R /etc",
-)
-def _record(parser: argparse.ArgumentParser):
+def trace_record_command(parser: argparse.ArgumentParser):
+    """run a program under valgrind and write its allocation trace.
+
+    Run COMMAND under valgrind --trace-malloc=yes (child processes too) and write a .rep file per
+    process that allocated memory. Example: memlab trace record -o ls.rep -- ls -R /etc
+    """
     parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: COMMAND.rep)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="set an environment variable, e.g. PYTHONMALLOC=malloc")  # fmt: skip
@@ -114,8 +111,8 @@ def _record(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace convert", help="convert a valgrind --trace-malloc=yes log to .rep")
-def _convert(parser: argparse.ArgumentParser):
+def trace_convert_command(parser: argparse.ArgumentParser):
+    """convert a valgrind --trace-malloc=yes log to .rep."""
     parser.add_argument("log", type=Path, metavar="LOG")
     parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: LOG with .rep)")
     parser.add_argument("--pid", type=int, help="convert only this process of the log")
@@ -135,8 +132,8 @@ def _convert(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace generate", help="write a synthetic trace (random, ramp, peaks, ...)")
-def _generate(parser: argparse.ArgumentParser):
+def trace_generate_command(parser: argparse.ArgumentParser):
+    """write a synthetic trace (random, ramp, peaks, ...)."""
     parser.add_argument("kind", choices=sorted(GENERATORS))
     parser.add_argument("-n", "--ops", type=int, default=10_000, help="about how many operations (10000)")
     parser.add_argument("--seed", type=int, default=0)
@@ -153,8 +150,8 @@ def _generate(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace info", help="summarize traces (operations, ids, peak live bytes)")
-def _info(parser: argparse.ArgumentParser):
+def trace_info_command(parser: argparse.ArgumentParser):
+    """summarize traces (operations, ids, peak live bytes)."""
     parser.add_argument("traces", nargs="+", metavar="TRACE")
 
     def run(args: argparse.Namespace) -> int:

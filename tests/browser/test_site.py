@@ -8,7 +8,7 @@ Cells" runs every exercise solution, notebook 13, the gallery and every notebook
 imports matplotlib; every cell must run, none may raise except those tagged ``raises-exception``,
 one player in each notebook is stepped forward and back, and each solution's check cell must
 give its full-marks feedback right there in the browser. The notebooks that plot are run
-under the browser's limits in CPython instead (tests/test_pyodide_limits.py).
+under the browser's limits in CPython instead (tests/site/test_pyodide_limits.py).
 """
 
 from __future__ import annotations
