@@ -128,6 +128,8 @@ def runs(browser, site, artifacts):
         done = run_notebooks(new_context, server.base, browser_notebooks(), tabs=2, after=after, timeout=300)
     finally:
         server.close()
+    times = [f"{run.path}: kernel ready in {run.boot_seconds:.1f} s, Run All {run.seconds:.1f} s" for run in done]
+    (artifacts / "site_times.txt").write_text("\n".join(times) + "\n")  # two tabs at once: each slower than alone
     return guard, {run.path: run for run in done}
 
 
