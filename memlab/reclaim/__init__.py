@@ -1,15 +1,18 @@
 """Reclamation: an object model on the simulated heap, and the schemes that free its objects.
 
 ``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")``,
-``Heap("mark-sweep")``, ``Heap("copying")`` build a heap
+``Heap("mark-sweep")``, ``Heap("copying")``, ``Heap("generational")``, ``Heap("incremental")`` build a heap
 of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
 Every scheme module is imported here, so that its name is registered.
 """
 
+from . import mutators
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
 from .copying import FORWARDED, Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
+from .generational import Generational
+from .incremental import Incremental
 from .objects import Heap, Obj, ScopeFrame
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
@@ -27,11 +30,14 @@ from .types import (
 )
 
 __all__ = [
+    "mutators",
     "FORWARDED",
     "CPythonGC",
     "WeakRef",
     "BaconRajan",
     "Copying",
+    "Generational",
+    "Incremental",
     "MarkSweep",
     "Pause",
     "SemiSpace",
