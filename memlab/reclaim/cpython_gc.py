@@ -46,7 +46,6 @@ from ..errors import HeapCorruption
 from .events import Collected, Finalize, GcRefs, Moved, Phase, Resurrect, WeakCleared
 from .objects import Obj
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import LIVE, BadField, CollectionInProgress
 
 # -- Weak references of CPython: ``weakref.ref(obj, callback)`` and clearing them when obj dies.
@@ -83,9 +82,10 @@ WEAKREF_ORDERS = ("after finalizers", "before finalizers")
 """When the collector clears weak references without a callback: CPython 3.15's order, or 3.13's."""
 
 
-@scheme("cpython")
 class CPythonGC(RefCounting):
     """Reference counting plus CPython's generational cycle collector."""
+
+    name = "cpython"
 
     header = ("rc", "gc_refs")
     exports = ("weakref", "generations", "get_count", "thresholds", "gc_stats")

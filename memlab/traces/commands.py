@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import BadRequest
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate
 from .rep import Trace, read_rep, write_rep
 from .replay import NATIVE, general_purpose, replay_all
@@ -15,6 +15,7 @@ from .report import as_json, messages, text_table
 from .valgrind import Process, read_log, record
 
 ALL = "all"
+PRODUCTION = "production"
 
 
 def _trace(text: str) -> Trace:
@@ -32,7 +33,12 @@ def _trace(text: str) -> Trace:
 def _specs(given: list[str] | None) -> list[str]:
     specs: list[str] = []
     for spec in given or [ALL]:
-        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
+        if spec == ALL:
+            specs += [*general_purpose(), NATIVE]
+        elif spec == PRODUCTION:
+            specs += production.names()
+        else:
+            specs.append(spec)
     return list(dict.fromkeys(specs))
 
 
@@ -40,8 +46,10 @@ def replay_command(parser: argparse.ArgumentParser):
     """replay traces through allocators and compare them.
 
     Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. SPEC is a
-    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this machine's
-    malloc; 'all' (the default) is every general-purpose allocator plus glibc.
+    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc', 'libjemalloc',
+    'libmimalloc' and 'libtcmalloc' are this machine's production allocators, replayed natively
+    (libjemalloc:lib=FILE loads another build); 'production' is all four; 'all' (the default) is
+    every general-purpose allocator plus glibc.
     """
     parser.add_argument("traces", nargs="+", metavar="TRACE")
     parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
@@ -63,6 +71,12 @@ def replay_command(parser: argparse.ArgumentParser):
             raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
         results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
+        native = [r for r in results if isinstance(r, production.ProductionResult)]
+        if native and not args.json:
+            print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
+            print("resident set (anonymous pages); ns/op from the native loop, warm (the allocator alone) and")
+            print("cold (the first pass, which pays the kernel for new pages), the fastest of three runs.\n")
+            print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)
         return 1 if any(r.stopped for r in results) else 0
