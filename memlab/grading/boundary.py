@@ -197,7 +197,10 @@ class Session:
             self.restarts += 1
             run.deadline += self._start()
         self.calls += 1
-        payload, objects, positions = pack(args, kwargs)
+        try:
+            payload, objects, positions = pack(args, kwargs)
+        except Exception as e:  # noqa: BLE001 - something the grader cannot send: its fault, not the learner's
+            raise Stopped(f"the grader could not send this case's objects to your code ({type(e).__name__})") from None
         request = pickle.dumps({"id": self.calls, "name": name, "table": positions, "args": payload})
         try:
             self.child.send(request, run.deadline)

@@ -179,6 +179,8 @@ def _question(q: Question, session, notes: list[str], printed: str) -> TestResul
     title = f"{q.name}: {q.title}"
     with session.test() as run, _watchdog(run.seconds):
         try:
+            if session.broken:  # the definitions never ran: say why, not "define a function named ..."
+                raise Stopped(session.broken)
             cases = list(q.grade(session.namespace()).results)
         except Stopped as e:
             cases = [Case(q.title, q.points, 0, str(e))]
@@ -197,6 +199,8 @@ def _question(q: Question, session, notes: list[str], printed: str) -> TestResul
 def _hidden(test: dict, session, trusted: dict) -> TestResult:
     with session.test() as run, _watchdog(run.seconds):
         try:
+            if session.broken:
+                raise Stopped(session.broken)
             case = run_hidden(test, {**trusted, **session.namespace()})
         except Stopped as e:
             case = Case(test["name"], test["points"], 0, str(e))
@@ -261,7 +265,7 @@ def _worker(conn, slot: int, limits: Limits, iso, hidden: dict) -> None:  # prag
         try:
             result = grade_one(job, limits, iso, slot, hidden[job.key])
         except BaseException as e:  # noqa: BLE001 - a fault of the grader's: this submission only
-            result = _refused(job.path, job.student, f"the grader failed on this submission: {type(e).__name__}: {e}")
+            result = _refused(job.path, job.student, f"the grader failed on this submission: {one_line(repr(e))}")
         conn.send((index, result))
 
 

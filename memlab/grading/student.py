@@ -310,6 +310,8 @@ def _call(request: dict, stream) -> dict:
         return {"id": request["id"], "bad": str(e)}
     except (RecursionError, MemoryError) as e:
         return {"id": request["id"], "bad": f"your function's answer is too large or too deep ({type(e).__name__})"}
+    except Exception as e:  # noqa: BLE001 - state the learner's code wrecked (a closed memory, say)
+        return {"id": request["id"], "bad": f"what your function left behind cannot be read ({type(e).__name__})"}
     return message
 
 

@@ -259,3 +259,55 @@ def test_the_notebook_reader_takes_only_text_cells(tmp_path):
     from memlab.grading.notebook import cells
 
     assert cells(nb) == ([(1, "x = 1")], ["cell 2 is not a cell (a JSON int); it was skipped"])
+
+
+WEAK = """
+import os, sys
+from memlab.grading import Limits, isolation
+from memlab.grading.boundary import Session
+isolation.become_subreaper()
+code = [(1, '''
+import os
+class Linger:  # a daemon: its own session, no file of its parent's, running before the class ends
+    ready, told = os.pipe()  # closed in the daemon when it runs sleep: then the read below ends
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in range(64):
+                if fd not in (null, told):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            os.execv("/bin/sleep", ["sleep", "317"])
+        os._exit(0)
+    os.close(told)
+    os.read(ready, 1)
+''')]
+session = Session(code, ["pop"], Limits(seconds=20), isolation.Isolation("weak", "forced by a test"))
+session.open()
+session.end()
+def lingering(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")[:2] == [b"sleep", b"317"]
+    except OSError:
+        return False
+left = [p for p in os.listdir("/proc") if p.isdigit() and lingering(p)]
+print(len(left))
+"""
+
+
+def test_the_weak_fallback_kills_what_a_submission_left_behind_too():
+    """Without bubblewrap and root, the grader reaps the orphans of the learner's process and kills them."""
+    done = subprocess.run([sys.executable, "-c", WEAK], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0"]
+
+
+def test_the_isolation_in_use_is_described():
+    for kind in ("bwrap", "user", "weak"):
+        text = isolation.Isolation(kind, "no bwrap").describe()
+        assert text.startswith({"bwrap": "bubblewrap", "user": "fallback", "weak": "weak fallback"}[kind])
+    with pytest.raises(ValueError):
+        isolation.choose("docker")

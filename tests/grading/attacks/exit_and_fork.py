@@ -8,14 +8,19 @@ import time
 
 
 def linger():
+    """A daemon (its own session) that sleeps; returns once it runs."""
+    ready, told = os.pipe()  # closed in the daemon when it starts sleep: then the read ends
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
             try:
                 os.execv("/bin/sleep", ["sleep", "313"])
             except OSError:
+                os.close(told)
                 time.sleep(313)
         os._exit(0)
+    os.close(told)
+    os.read(ready, 1)
 
 
 class StayBehind:  # runs while the notebook's definitions do
