@@ -31,6 +31,7 @@ import time
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from . import pages, plain, student
 from .isolation import Child, Ended, Isolation, TimedOut
@@ -349,11 +350,14 @@ def pack(args: tuple, kwargs: dict) -> tuple[bytes, list, list[int]]:
     buffer = io.BytesIO()
     pickler = _Pickler(buffer, protocol=5)
     pickler.dump((args, kwargs))
-    found = sorted(pickler.memo.copy().values(), key=lambda entry: entry[0])
-    state_dicts = {id(obj.__dict__) for _, obj in found if plain.kind_of(obj) == "obj" and type(obj).__dictoffset__}
+    found = sorted(pickler.memo.copy().values(), key=itemgetter(0))
+    kinds = [plain.kind_of(obj) for _, obj in found]
+    state_dicts = {
+        id(obj.__dict__) for (_, obj), kind in zip(found, kinds) if kind == "obj" and type(obj).__dictoffset__
+    }
     objects, positions = [], []
-    for number, obj in found:
-        if id(obj) not in state_dicts and plain.kind_of(obj) is not None:
+    for (number, obj), kind in zip(found, kinds):
+        if kind is not None and id(obj) not in state_dicts:
             objects.append(obj)
             positions.append(number)
     return buffer.getvalue(), objects, positions

@@ -29,14 +29,24 @@ except (ImportError, OSError, AttributeError):  # pragma: no cover - no libc to 
     _mincore = None
 
 
+_ARRAYS: dict[tuple[type, int], type] = {}
+
+
+def _array(kind: type, n: int) -> type:
+    """The ctypes array type of ``n`` ``kind`` (made once: making one is slow)."""
+    if (kind, n) not in _ARRAYS:
+        _ARRAYS[kind, n] = kind * n
+    return _ARRAYS[kind, n]
+
+
 def _resident_runs(mm: mmap.mmap) -> list[tuple[int, int]]:
     """(first page, end page) of each run of resident pages; every page when the kernel cannot say."""
     pages = (len(mm) + PAGE - 1) // PAGE
     if _mincore is None or not pages:
         return [(0, pages)]
-    holder = (ctypes.c_char * len(mm)).from_buffer(mm)
+    holder = _array(ctypes.c_char, len(mm)).from_buffer(mm)
     try:
-        vec = (ctypes.c_ubyte * pages)()
+        vec = _array(ctypes.c_ubyte, pages)()
         if _mincore(ctypes.addressof(holder), len(mm), vec) != 0:
             return [(0, pages)]
     finally:

@@ -131,18 +131,27 @@ def _slots(cls: type) -> tuple[tuple[str, object], ...]:
     return _SLOTS[cls]
 
 
+_KINDS: dict[type, str | None] = {}
+
+
 def kind_of(obj: object) -> str | None:
     """The kind of a stateful object (``"obj"``, ``"list"``, ``"mem"``, ...), or None for a value or an
-    object that has no state to send (a function, a class, a module, an exception, a placeholder)."""
+    object that has no state to send (a function, a class, a module, an exception, a placeholder).
+
+    It depends on the object's real type only (never on a ``__class__`` it claims), so it is kept per type.
+    """
     t = type(obj)
+    try:
+        return _KINDS[t]
+    except KeyError:
+        pass
     kind = CONTAINERS.get(t)
-    if kind is not None:
-        return kind
-    if isinstance(obj, _NOT_STATE) or getattr(t, "__memlab_opaque__", False) or not t.__flags__ & _HEAPTYPE:
-        return None
-    if t.__dictoffset__ or _slots(t):
-        return "obj"
-    return None
+    if kind is None and not (
+        issubclass(t, _NOT_STATE) or getattr(t, "__memlab_opaque__", False) or not t.__flags__ & _HEAPTYPE
+    ):
+        kind = "obj" if t.__dictoffset__ or _slots(t) else None
+    _KINDS[t] = kind
+    return kind
 
 
 def fields(obj: object) -> dict[str, object]:
