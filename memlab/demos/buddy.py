@@ -13,7 +13,6 @@ from ..viz.buddy import tree_view
 from ..widgets.player import Player
 
 TITLE = "Buddy allocation: split on the way down, merge on the way up"
-ORDER = 6
 
 
 def demo(scale: float = 1.6) -> Player:

@@ -8,13 +8,12 @@ the heap map a table decodes every header, footer and link word, boxing the ones
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
+from ..allocators.freelist.heap import FreeListHeap
 from ..events import Recording
 from ..viz.tags import tags_view
 from ..widgets.player import Player
 
 TITLE = "Coalescing: the four cases, in the boundary tags"
-ORDER = 4
 
 ORDER_OF_FREES = "baced"
 

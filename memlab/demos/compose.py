@@ -15,7 +15,6 @@ from ..widgets import heap_player
 from ..widgets.player import Player
 
 TITLE = "A test that fails on a leak"
-ORDER = 11
 
 
 TESTS = """

@@ -14,7 +14,6 @@ from ..viz.collect import collector_view
 from ..widgets.player import Player
 
 TITLE = "Cycle collection: garbage is found by pretending to delete it"
-ORDER = 16
 
 
 def scenario() -> Heap:

@@ -14,7 +14,6 @@ from ..viz.stack import stack_with_bytes
 from ..widgets.player import Player
 
 TITLE = "The stack: last in, first out, and a frame goes in one store"
-ORDER = 1
 
 
 def demo(scale: float = 1.6) -> Player:

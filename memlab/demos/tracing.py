@@ -13,7 +13,6 @@ from ..viz.collect import collector_view
 from ..widgets.player import Player
 
 TITLE = "Mark-sweep: cycles are no problem; pauses are"
-ORDER = 18
 
 
 def scenario() -> Heap:

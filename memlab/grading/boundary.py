@@ -95,7 +95,7 @@ class Session:
     names: list[str]
     limits: Limits
     isolation: Isolation
-    slot: int = 0
+    user: int | None = None
     cpu_seconds: float = 600.0
     child: Child | None = None
     defined: list[str] = field(default_factory=list)
@@ -114,7 +114,7 @@ class Session:
 
     def _start(self, first: bool = False) -> float:
         began = time.monotonic()
-        self.child = Child(self.isolation, self.slot, self.limits, self.cpu_seconds)
+        self.child = Child(self.isolation, self.user, self.limits, self.cpu_seconds)
         orders = {**self.child.orders, "cells": self.code, "names": self.names}
         deadline = began + STARTUP + self.limits.seconds
         try:

@@ -6,21 +6,19 @@ import argparse
 import json
 import sys
 
-from ..cli import command
 from ..errors import BadRequest
 from .limits import Limits
 
 
-@command(
-    "grade",
-    help="grade exercise notebooks, each submission's code in an isolated process",
-    description="Grade each SUBMISSION (a notebook made from exercises/, or a folder of them: one student per "
-    "subfolder). The checks run in the grader; each submission's code runs in a process of its own, isolated by "
-    "bubblewrap where it works (else a documented fallback, named on stderr), with a time budget per test, an "
-    "output cap and resource limits. A crash, hang or flood costs the case it happened in. Hidden tests come "
-    "from the exercises' source notebooks (--source).",
-)
-def _grade(parser: argparse.ArgumentParser):
+def grade_command(parser: argparse.ArgumentParser):
+    """grade exercise notebooks, each submission's code in an isolated process.
+
+    Grade each SUBMISSION (a notebook made from exercises/, or a folder of them: one student per
+    subfolder). The checks run in the grader; each submission's code runs in a process of its own,
+    isolated by bubblewrap where it works (else a documented fallback, named on stderr), with a time
+    budget per test, an output cap and resource limits. A crash, hang or flood costs the case it
+    happened in. Hidden tests come from the exercises' source notebooks (--source).
+    """
     parser.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--json", action="store_true", help="a JSON list, one object per submission (Gradescope's fields)")
@@ -76,13 +74,12 @@ def _grade(parser: argparse.ArgumentParser):
     return run
 
 
-@command(
-    "exercises build",
-    help="make exercises/ and solutions/ from exercises/source/",
-    description="Build the learners' exercises (stubs, no hidden tests) and the executed solutions from the "
-    "source notebooks. --check only reports drift between the committed files and their sources.",
-)
-def _build(parser: argparse.ArgumentParser):
+def exercises_build_command(parser: argparse.ArgumentParser):
+    """make exercises/ and solutions/ from exercises/source/.
+
+    Build the learners' exercises (stubs, no hidden tests) and the executed solutions from the
+    source notebooks. --check only reports drift between the committed files and their sources.
+    """
     parser.add_argument("names", nargs="*", metavar="EXERCISE", help="numbers or names (default: all)")
     parser.add_argument("--root", default=".", help="the course folder (default: here)")
     parser.add_argument("--no-execute", action="store_true", help="do not run the solutions")
@@ -102,14 +99,14 @@ def _build(parser: argparse.ArgumentParser):
     return run
 
 
-@command(
-    "exercises release",
-    help="write the student bundle: exercises and the package, no solutions, no hidden tests",
-    description="Write OUT: the exercise notebooks (built afresh from exercises/source, stubs in place of "
-    "answers, no hidden tests, no outputs), the memlab package their check cells import, and how to install it. "
-    "No file of OUT holds solution text or a hidden test. The course keeps solutions/ for self-paced learners.",
-)
-def _release(parser: argparse.ArgumentParser):
+def exercises_release_command(parser: argparse.ArgumentParser):
+    """write the student bundle: exercises and the package, no solutions, no hidden tests.
+
+    Write OUT: the exercise notebooks (built afresh from exercises/source, stubs in place of answers,
+    no hidden tests, no outputs), the course notebooks, the memlab package their check cells import,
+    and how to install it. No file of OUT holds solution text or a hidden test. The course keeps
+    solutions/ for self-paced learners.
+    """
     parser.add_argument("out", metavar="OUT", help="the folder to write (must not exist, or be empty)")
     parser.add_argument("--root", default=".", help="the course folder (default: here)")
 
@@ -123,14 +120,13 @@ def _release(parser: argparse.ArgumentParser):
     return run
 
 
-@command(
-    "exercises autograder",
-    help="write a Gradescope autograder bundle for one exercise",
-    description="Write a zip for Gradescope's programming assignments: setup.sh, run_autograder, the memlab "
-    "package (the checks) and the exercise's hidden tests. run_autograder grades the one notebook in "
-    "/autograder/submission in isolation and writes /autograder/results/results.json.",
-)
-def _autograder(parser: argparse.ArgumentParser):
+def exercises_autograder_command(parser: argparse.ArgumentParser):
+    """write a Gradescope autograder bundle for one exercise.
+
+    Write a zip for Gradescope's programming assignments: setup.sh, run_autograder, the memlab
+    package (the checks) and the exercise's hidden tests. run_autograder grades the one notebook in
+    /autograder/submission in isolation and writes /autograder/results/results.json.
+    """
     parser.add_argument("exercise", metavar="NN", help="the exercise's number or name")
     parser.add_argument("-o", "--output", metavar="ZIP", help="where to write the zip (default NN.zip)")
     parser.add_argument("--root", default=".", help="the course folder (default: here)")

@@ -132,8 +132,6 @@ def grade(
     jobs = [(i, p) for i, p in enumerate(planned) if isinstance(p, Job)]
     hidden = {key: load_hidden(key, source) for key in {job.key for _, job in jobs}}
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    if os.geteuid() == 0 and iso.kind != "weak":
-        isolation_.slot_users(workers)
     done = run_jobs([job for _, job in jobs], workers, limits, iso, hidden)
     results = list(planned)
     for (i, _), result in zip(jobs, done):
@@ -149,14 +147,16 @@ def load_hidden(key: str, source: Path | None) -> Hidden:
 # -- one submission, in a worker ------------------------------------------------------------------
 
 
-def grade_one(job: Job, limits: Limits, iso: isolation_.Isolation, slot: int, hidden: Hidden) -> SubmissionResult:
+def grade_one(
+    job: Job, limits: Limits, iso: isolation_.Isolation, user: int | None, hidden: Hidden
+) -> SubmissionResult:
     """Grade one submission: start its learner's process, run every question and hidden test, end it."""
     from .boundary import Session
 
     ex = find_exercise(job.key)
     names = sorted({name for q in ex.questions for name in q.needs})
     budget = (len(ex.questions) + len(hidden.tests) + 1) * limits.seconds
-    session = Session(job.code, names, limits, iso, slot, cpu_seconds=budget)
+    session = Session(job.code, names, limits, iso, user, cpu_seconds=budget)
     try:
         try:
             session.open()
@@ -249,7 +249,7 @@ class _watchdog:
 # -- the workers ----------------------------------------------------------------------------------
 
 
-def _worker(conn, slot: int, limits: Limits, iso, hidden: dict) -> None:  # pragma: no cover - a worker process
+def _worker(conn, user: int | None, limits: Limits, iso, hidden: dict) -> None:  # pragma: no cover - a worker
     isolation_.become_subreaper()
     try:
         import resource
@@ -263,7 +263,7 @@ def _worker(conn, slot: int, limits: Limits, iso, hidden: dict) -> None:  # prag
             return
         index, job = message
         try:
-            result = grade_one(job, limits, iso, slot, hidden[job.key])
+            result = grade_one(job, limits, iso, user, hidden[job.key])
         except BaseException as e:  # noqa: BLE001 - a fault of the grader's: this submission only
             result = _refused(job.path, job.student, f"the grader failed on this submission: {one_line(repr(e))}")
         conn.send((index, result))
@@ -277,10 +277,11 @@ def run_jobs(jobs: list[Job], workers: int, limits: Limits, iso, hidden: dict) -
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     pending = list(enumerate(jobs))[::-1]
     slots: dict[int, tuple] = {}
+    users = isolation_.users(workers) if iso.kind != "weak" else [None] * workers
 
     def start(slot: int):
         ours, theirs = context.Pipe()
-        proc = context.Process(target=_worker, args=(theirs, slot, limits, iso, hidden), daemon=True)
+        proc = context.Process(target=_worker, args=(theirs, users[slot], limits, iso, hidden), daemon=True)
         proc.start()
         theirs.close()
         slots[slot] = (proc, ours, None, 0.0)
@@ -322,8 +323,8 @@ def run_jobs(jobs: list[Job], workers: int, limits: Limits, iso, hidden: dict) -
                 results[index] = _refused(job.path, job.student, f"grading stopped: {why}")
                 proc.kill()
                 proc.join()
-                if os.geteuid() == 0 and iso.kind != "weak":
-                    isolation_.sweep_user(isolation_.UID_BASE + slot)
+                if users[slot] is not None:
+                    isolation_.sweep_user(users[slot])
                 start(slot)
                 feed(slot)
     for proc, *_ in slots.values():

@@ -7,13 +7,13 @@ the Python installation, if it lives elsewhere) and of the ``memlab`` package al
 other submission (the notebook's code arrives over a pipe), a fresh ``/proc`` showing only its own
 processes, an empty environment, no network, and a private ``/tmp`` (a small tmpfs) as the only
 writable place. Run as root, bubblewrap starts it as root with only the capabilities to change
-user, and it drops to a user of its own (one per grading slot, no account needed) before the
+user, and it drops to a user of its own (one per grading worker, no account needed) before the
 learner's code runs; run by anyone else, bubblewrap uses a user namespace. Either way it ends when
 the grader ends it: killing the namespace's first process kills every process in it.
 
 **The fallback, as root** (no bubblewrap, or user namespaces forbidden, as in many containers):
 the process imports memlab and the usual standard modules, moves into an empty private directory
-as its root (``chroot``) and drops to its slot's user: it can read nothing on disk, write only that
+as its root (``chroot``) and drops to its worker's user: it can read nothing on disk, write only that
 directory, and every process it leaves is killed through its user (``kill(-1)`` as that user).
 
 **The weak fallback** (no bubblewrap and not root): resource limits, a new session, an empty
@@ -44,7 +44,7 @@ from .limits import Limits
 from .student import HEADER
 
 UID_BASE = int(os.environ.get("MEMLAB_GRADE_UID", "59000"))
-"""The first of the users the learner's processes run as when the grader is root (one per slot)."""
+"""The first of the user ids the learner's processes may run as when the grader is root."""
 SCRATCH = 64 << 20
 """Bytes of the private ``/tmp`` under bubblewrap."""
 BOOT = (
@@ -232,9 +232,9 @@ class TimedOut(Exception):
 class Child:
     """One learner's process: its pipes, its output cap, and the means to end all it started."""
 
-    def __init__(self, isolation: Isolation, slot: int, limits: Limits, cpu_seconds: float) -> None:
+    def __init__(self, isolation: Isolation, user: int | None, limits: Limits, cpu_seconds: float) -> None:
         self.isolation, self.limits = isolation, limits
-        self.uid = UID_BASE + slot if os.geteuid() == 0 and isolation.kind != "weak" else None
+        self.uid = user if os.geteuid() == 0 and isolation.kind != "weak" else None
         self.flood = 0
         self.raw = bytearray()
         self.scratch = None
@@ -497,11 +497,42 @@ def _user_processes() -> int:
     return count or 256
 
 
-def slot_users(count: int) -> None:
-    """Refuse slot users that belong to a real account (they would be killed with the learner's processes)."""
-    for uid in range(UID_BASE, UID_BASE + count):
+_CLAIMED: list[tuple[int, int]] = []
+
+
+def users(count: int) -> list[int | None]:
+    """``count`` user ids for the learner's processes, this process's own until it ends (root only).
+
+    Each is a user id with no account, claimed with a lock file in the temporary folder, so two
+    graders on one machine (two test workers, two courses) never share one: ending every process
+    of a user after a submission must end that submission's processes and nobody else's. Without
+    root there is no user to switch to: None for each.
+    """
+    if os.geteuid() != 0:
+        return [None] * count
+    import fcntl
+
+    candidate = _CLAIMED[-1][0] + 1 if _CLAIMED else UID_BASE
+    while len(_CLAIMED) < count:
+        if candidate >= UID_BASE + 4096:
+            raise RuntimeError(f"no free user id in {UID_BASE}..{UID_BASE + 4095}: set MEMLAB_GRADE_UID")
         try:
-            name = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            continue
-        raise RuntimeError(f"user {uid} ({name}) exists: set MEMLAB_GRADE_UID to a free range of {count} user ids")
+            pwd.getpwuid(candidate)
+        except KeyError:  # no account: free to use, if no other grader holds it
+            fd = os.open(
+                os.path.join(tempfile.gettempdir(), f"memlab-grade-user-{candidate}.lock"),
+                os.O_RDWR | os.O_CREAT,
+                0o600,
+            )
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _CLAIMED.append((candidate, fd))
+            except BlockingIOError:
+                os.close(fd)
+        candidate += 1
+    return [uid for uid, _ in _CLAIMED[:count]]
+
+
+def claimed() -> list[int]:
+    """The user ids this process has claimed for learner's processes (for checks that nothing is left)."""
+    return [uid for uid, _ in _CLAIMED]

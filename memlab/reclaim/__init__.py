@@ -1,16 +1,19 @@
 """Reclamation: an object model on the simulated heap, and the schemes that free its objects.
 
 ``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")``,
-``Heap("mark-sweep")``, ``Heap("copying")`` build a heap
+``Heap("mark-sweep")``, ``Heap("copying")``, ``Heap("generational")``, ``Heap("incremental")`` build a heap
 of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
 Every scheme module is imported here, so that its name is registered.
 """
 
+from . import mutators
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
-from .copying import Copying, SemiSpace
+from .copying import FORWARDED, Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
-from .objects import Frame, Heap, Obj
+from .generational import Generational
+from .incremental import Incremental
+from .objects import Heap, Obj, ScopeFrame
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
 from .snapshot import Edge, GraphSnapshot, Node, Variable
@@ -27,10 +30,14 @@ from .types import (
 )
 
 __all__ = [
+    "mutators",
+    "FORWARDED",
     "CPythonGC",
     "WeakRef",
     "BaconRajan",
     "Copying",
+    "Generational",
+    "Incremental",
     "MarkSweep",
     "Pause",
     "SemiSpace",
@@ -44,7 +51,7 @@ __all__ = [
     "DeadObject",
     "DoubleRelease",
     "Edge",
-    "Frame",
+    "ScopeFrame",
     "GraphSnapshot",
     "Heap",
     "Manual",

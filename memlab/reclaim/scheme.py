@@ -49,6 +49,8 @@ class Scheme:
     """Header words after the flags word, e.g. ``("rc",)``."""
     colours = False
     """True if the view should show the colour bits (Bacon–Rajan, tricolour marking)."""
+    default_allocator: str | None = None
+    """The allocator ``Heap(name)`` builds when none is given (None: the heap's default bump allocator)."""
 
     heap: Heap
 
@@ -89,6 +91,10 @@ class Scheme:
         """The object a field's word refers to (ARC's weak words point at a side table)."""
         return self.heap._at.get(word) if word else None
 
+    def dangling(self, word: int) -> Obj | None:
+        """The object freed at ``word`` that a reference still holds, if the scheme knows (a view draws it)."""
+        return None
+
     def load(self, place, obj: Obj | None) -> Obj | None:
         """What reading a reference gives (a weak reference to a dead object reads None)."""
         return obj
@@ -100,6 +106,10 @@ class Scheme:
     def tags(self, obj: Obj) -> tuple[str, ...]:
         """Short words a view shows beside the object (``buffered``, ``gen 1``...)."""
         return ("temporary",) if obj._temp is not None else ()
+
+    def note(self) -> str:
+        """A line about the scheme's own state for a snapshot (a collector's phase...); "" if none."""
+        return ""
 
     def check(self) -> None:
         """Verify the scheme's invariants (counts match references, ...)."""

@@ -86,6 +86,8 @@ def graded(request, tmp_path_factory):
     mode = request.param
     if mode == "bwrap" and isolation.choose("auto").kind != "bwrap":
         pytest.skip(f"bubblewrap does not work on this machine: {isolation.choose('auto').why}")
+    if mode == "fallback" and isolation.choose("fallback").kind == "weak":
+        pytest.skip("not root: the fallback here is the weak one, which cannot keep files from the learner's code")
     folder = tmp_path_factory.mktemp(f"class-{mode}")
     make_class(folder)
     before = (folder / "victim" / f"{KEY}.ipynb").read_bytes()
@@ -151,8 +153,7 @@ def test_no_process_started_by_a_submission_outlives_the_batch(graded):
             uid = os.stat(f"/proc/{pid}").st_uid
         except OSError:
             continue
-        slot_user = os.geteuid() == 0 and isolation.UID_BASE <= uid < isolation.UID_BASE + 64
-        if cmdline[:2] == [b"sleep", b"313"] or slot_user:
+        if cmdline[:2] == [b"sleep", b"313"] or uid in isolation.claimed():
             left.append((pid, uid, cmdline))
     assert not left
 
