@@ -216,6 +216,10 @@ class Session:
         except BaseException:  # the grader's own alarm, for one: the process is mid-call, so it goes
             self.end()
             raise
+        if self.child.flood:  # it flooded its output on the way to this answer: the answer does not count
+            reason = self.child.reason()
+            self.end()
+            raise Stopped(reason)
         try:
             answer = plain.decode(frame, objects, self.calls)
         except plain.BadAnswer as e:

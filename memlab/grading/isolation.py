@@ -187,26 +187,51 @@ def bytecode(where: str) -> str:
     """A folder of memlab's modules compiled for a process that sees the package at ``where``.
 
     The learner's process cannot write bytecode (its view of the package is read-only) and must not
-    compile all of memlab for every submission; so the grader compiles it once, into a folder laid
-    out as ``sys.pycache_prefix`` expects, which the process then reads.
+    compile all of memlab for every submission; so the grader compiles it, into a folder laid out as
+    ``sys.pycache_prefix`` expects, which the process then reads. The folder lives in this user's
+    cache (``~/.cache/memlab/bytecode``, where nobody else can write) under a name made from the
+    interpreter, ``where`` and every source file's size and time, so it serves until memlab changes.
     """
     if where not in _BYTECODE:
-        import atexit
+        import hashlib
         import py_compile
 
-        folder = tempfile.mkdtemp(prefix="memlab-bytecode-")
-        atexit.register(shutil.rmtree, folder, True)
         top = package_dir()
-        for src in top.rglob("*.py"):
-            seen = Path(where) / src.relative_to(top)
-            cfile = Path(folder, *seen.parent.parts[1:], f"{seen.stem}.{sys.implementation.cache_tag}.pyc")
-            py_compile.compile(str(src), cfile=str(cfile), dfile=str(seen), doraise=False, quiet=2)
-        for dirpath, _, files in os.walk(folder):
-            os.chmod(dirpath, 0o755)
-            for name in files:
-                os.chmod(os.path.join(dirpath, name), 0o644)
-        _BYTECODE[where] = folder
+        sources = sorted(top.rglob("*.py"))
+        key = hashlib.sha256(f"{sys.implementation.cache_tag} {where}".encode())
+        for src in sources:
+            info = src.stat()
+            key.update(f"{src.relative_to(top)} {info.st_size} {info.st_mtime_ns}\n".encode())
+        home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memlab" / "bytecode"
+        folder = home / key.hexdigest()[:24]
+        if not folder.is_dir():
+            home.mkdir(parents=True, exist_ok=True)
+            building = Path(tempfile.mkdtemp(prefix="building-", dir=home))
+            for src in sources:
+                seen = Path(where) / src.relative_to(top)
+                cfile = Path(building, *seen.parent.parts[1:], f"{seen.stem}.{sys.implementation.cache_tag}.pyc")
+                py_compile.compile(str(src), cfile=str(cfile), dfile=str(seen), doraise=False, quiet=2)
+            for dirpath, _, files in os.walk(building):
+                os.chmod(dirpath, 0o755)
+                for name in files:
+                    os.chmod(os.path.join(dirpath, name), 0o644)
+            try:
+                building.rename(folder)  # at once: another grader sees all of it or none
+            except OSError:  # another grader made it first
+                shutil.rmtree(building, ignore_errors=True)
+            _prune(home, keep=folder)
+        _BYTECODE[where] = str(folder)
     return _BYTECODE[where]
+
+
+def _prune(home: Path, keep: Path, newest: int = 8, hours: float = 1.0) -> None:
+    """Remove compiled folders of older memlab sources: all but the newest few, and none in use lately."""
+    import time as clock
+
+    old = sorted((p for p in home.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    for folder in old[: max(0, len(old) - newest)]:
+        if clock.time() - folder.stat().st_mtime > hours * 3600:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _parents(path: str, made: set[str]) -> list[str]:
@@ -297,9 +322,10 @@ class Child:
             total += len(chunk)
             if len(self.raw) < 4096:
                 self.raw += chunk[: 4096 - len(self.raw)]
-            if total > cap and not self.flood:
+            if total > cap:
                 self.flood = total
                 self._kill_now()
+                return  # and read no more: a writer still writing blocks until the kill lands
 
     # -- frames
     def send(self, data: bytes, deadline: float) -> None:
