@@ -63,8 +63,9 @@ class Hidden:
 
 def expand(paths: Iterable[str | Path]) -> list[tuple[str, str]]:
     """(path, student) of each submission: a folder stands for the notebooks under it (sorted; no
-    checkpoints), and the student is the first folder below it (else the file's name). A link is
-    listed, and refused when it is read."""
+    checkpoints). The student is the first folder below the one given (``submissions/ada/04.ipynb``);
+    for a notebook directly in it, its name (``ada.ipynb``), unless that names an exercise
+    (``04_coalescing.ipynb``): then the folder's. A link is listed, and refused when it is read."""
     out = []
     for p in map(Path, paths):
         if p.is_dir() and not p.is_symlink():
@@ -72,10 +73,15 @@ def expand(paths: Iterable[str | Path]) -> list[tuple[str, str]]:
                 parts = nb.relative_to(p).parts
                 if ".ipynb_checkpoints" in parts:
                     continue
-                out.append((str(nb), parts[0] if len(parts) > 1 else nb.stem))
+                out.append((str(nb), parts[0] if len(parts) > 1 else _student(nb)))
         else:
-            out.append((str(p), p.parent.name or p.stem))
+            out.append((str(p), _student(p)))
     return out
+
+
+def _student(path: Path) -> str:
+    named = notebook.named_exercise(path) is not None
+    return (path.resolve().parent.name if named else path.stem) or path.stem
 
 
 def plan(path: str, student: str, pinned: Exercise | None) -> Job | SubmissionResult:

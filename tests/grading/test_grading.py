@@ -364,6 +364,7 @@ def test_csv_is_a_canvas_gradebook_and_text_reports_and_no_hidden(tmp_path):
         (tmp_path / who).mkdir(exist_ok=True)
         source = solution(key) if who == "ada" else ROOT / "exercises" / f"{exercise(key).key}.ipynb"
         (tmp_path / who / source.name).write_bytes(source.read_bytes())
+    (tmp_path / "grace.ipynb").write_bytes(solution("17").read_bytes())  # a notebook named after its student
     done = memlab("grade", str(tmp_path), "--csv", "--no-hidden")
     rows = list(csv.reader(io.StringIO(done.stdout)))
     head = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -373,7 +374,11 @@ def test_csv_is_a_canvas_gradebook_and_text_reports_and_no_hidden(tmp_path):
         "17 A run-time borrow checker: RefCell",
     ]
     assert rows[1] == ["Points Possible", "", "", "", "", "5", "7"]
-    assert rows[2:] == [["ada", "", "", "ada", "", "5", "7"], ["alan", "", "", "alan", "", "0", ""]]
+    assert rows[2:] == [
+        ["ada", "", "", "ada", "", "5", "7"],
+        ["alan", "", "", "alan", "", "0", ""],
+        ["grace", "", "", "grace", "", "", "7"],
+    ]
     assert done.stderr.startswith("memlab grade: isolation: ")
     path = str(solution("07").relative_to(ROOT))
     text = memlab("grade", path).stdout
