@@ -56,7 +56,6 @@ from .collector import Pause
 from .copying import FORWARDED, Copied, Forwarded
 from .events import ObjEvent
 from .objects import Obj, Slot
-from .scheme import scheme
 from .semispace import SemiSpace
 from .tracing import MarkSweep, Swept
 from .types import DEAD, BadField
@@ -179,9 +178,10 @@ class Generations(SemiSpace):
         return min(b.address for b in blocks), max(b.end for b in blocks)
 
 
-@scheme("generational")
 class Generational(MarkSweep):
     """A copying nursery with promotion by age, a mark-sweep old generation, a remembered-set barrier."""
+
+    name = "generational"
 
     exports = (*MarkSweep.exports, "space", "remembered", "minor", "major", "old_bytes")
     default_allocator = "freelist"

@@ -54,7 +54,6 @@ from ..errors import HeapCorruption
 from .collector import Pause, Tracing
 from .events import Collected, ObjEvent
 from .objects import Obj, Slot
-from .scheme import scheme
 from .tracing import Marked, Scanned, Swept
 from .types import DEAD, DEINITED, LIVE, BadField, DeadObject
 
@@ -81,9 +80,10 @@ class Shaded(ObjEvent):
         )
 
 
-@scheme("incremental")
 class Incremental(Tracing):
     """Tri-colour marking and sweeping in increments, with Dijkstra's, Yuasa's or no write barrier."""
+
+    name = "incremental"
 
     exports = (*Tracing.exports, "increment", "stage", "barrier", "cycles", "gray")
     default_allocator = "freelist"

@@ -20,7 +20,7 @@ Stable API::
     heap.snapshot()                  # GraphSnapshot: nodes, edges, variables
     with heap.record() as rec: ...   # events with snapshots, for players and tests
 
-For schemes (subclass :class:`Scheme`, register with ``@scheme("name")``):
+For schemes (subclass :class:`Scheme`, give it a ``name``, list it in :mod:`memlab.reclaim`):
 header words ``Scheme.header`` read with ``heap.word(obj, name)`` / ``heap.set_word``; flag
 bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation" | "age" | "remembered")`` /
 ``heap.set_flag``; the graph ``heap.refs(obj)``, ``heap.children(obj)``, ``heap.roots()``,

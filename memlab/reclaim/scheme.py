@@ -17,17 +17,15 @@ if TYPE_CHECKING:
     from .objects import Heap, Obj
 
 SCHEMES: dict[str, type[Scheme]] = {}
+"""Every scheme ``Heap(name)`` can build, by its ``name``; :mod:`memlab.reclaim` lists them."""
 
 
-def scheme(name: str):
-    """Class decorator: ``Heap(name)`` builds this scheme."""
-
-    def decorate(cls: type[Scheme]) -> type[Scheme]:
-        cls.name = name
-        SCHEMES[name] = cls
-        return cls
-
-    return decorate
+def register(*classes: type[Scheme]) -> None:
+    """Make ``Heap(cls.name)`` build each scheme class."""
+    for cls in classes:
+        if cls.name in SCHEMES and SCHEMES[cls.name] is not cls:
+            raise BadField(f"the scheme name {cls.name!r} is taken by {SCHEMES[cls.name].__name__}")
+        SCHEMES[cls.name] = cls
 
 
 def make_scheme(spec: object, **options) -> Scheme:
@@ -36,7 +34,7 @@ def make_scheme(spec: object, **options) -> Scheme:
         return spec
     if isinstance(spec, type) and issubclass(spec, Scheme):
         return spec(**options)
-    if spec not in SCHEMES:
+    if not isinstance(spec, str) or spec not in SCHEMES:
         raise BadField(f"no reclamation scheme named {spec!r}; known: {', '.join(sorted(SCHEMES))}")
     return SCHEMES[spec](**options)  # type: ignore[index]
 
@@ -127,9 +125,10 @@ class Scheme:
         raise ReclaimError(f"the {self.name} scheme has no manual {op}({obj._name})", step=self.heap.step)
 
 
-@scheme("manual")
 class Manual(Scheme):
     """C's way: nothing is counted; ``heap.free(obj)`` gives an object back."""
+
+    name = "manual"
 
     def free(self, obj: Obj) -> None:
         heap = self.heap

@@ -29,7 +29,6 @@ from ..errors import HeapCorruption
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
-from .scheme import scheme
 from .types import DEAD
 
 
@@ -63,9 +62,10 @@ class Swept(ObjEvent):
         return f"sweep {self.obj}: marked, so it stays; clear its mark bit for next time"
 
 
-@scheme("mark-sweep")
 class MarkSweep(Tracing):
     """Mark-sweep with a gray worklist, mark bits in the header, sweep back to the allocator."""
+
+    name = "mark-sweep"
 
     def counts(self, obj: Obj) -> tuple[tuple[str, int], ...]:
         return (("mark", self.heap.flag(obj, "marked")),)

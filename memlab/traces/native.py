@@ -24,16 +24,15 @@ glibc's heap (glibc checks itself and aborts on corruption).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from ..errors import BadRequest, OutOfMemory
+from .. import host
+from ..errors import NeedsMachine, OutOfMemory
 from .native_chunks import ChunkMap
 
 _FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
@@ -47,8 +46,8 @@ class _Mallinfo(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int) for name in _FIELDS]
 
 
-class NativeUnavailable(BadRequest):
-    """This machine's C library cannot be measured (not glibc, or no mallinfo)."""
+class NativeUnavailable(NeedsMachine):
+    """This machine's C library cannot be measured (not glibc, no mallinfo, or no C library at all: the browser)."""
 
 
 _LIB: ctypes.CDLL | None = None
@@ -58,19 +57,14 @@ def _library() -> ctypes.CDLL:
     global _LIB
     if _LIB is not None:
         return _LIB
-    if not sys.platform.startswith("linux"):
-        raise NativeUnavailable(f"glibc: not available on {sys.platform} (its malloc statistics come from glibc)")
-    name = ctypes.util.find_library("c") or "libc.so.6"
     try:
-        lib = ctypes.CDLL(name)
-    except OSError as e:
-        raise NativeUnavailable(f"glibc: cannot load the C library {name!r}: {e}") from None
+        lib = host.libc()
+    except NeedsMachine as e:
+        raise NativeUnavailable(str(e)) from None
     if hasattr(lib, "mallinfo2"):
         lib.mallinfo2.restype, lib.mallinfo2.argtypes = _Mallinfo2, []
-    elif hasattr(lib, "mallinfo"):
-        lib.mallinfo.restype, lib.mallinfo.argtypes = _Mallinfo, []
     else:
-        raise NativeUnavailable("glibc: this C library has no mallinfo2/mallinfo (it is not glibc)")
+        lib.mallinfo.restype, lib.mallinfo.argtypes = _Mallinfo, []
     lib.malloc.restype, lib.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     lib.realloc.restype, lib.realloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t]
     lib.free.restype, lib.free.argtypes = None, [ctypes.c_void_p]

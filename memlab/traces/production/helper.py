@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ...errors import BadRequest
+from ... import host
+from ...errors import NeedsMachine
 
 SOURCE = Path(__file__).with_name("replayer.c")
 FLAGS = ["-O2", "-std=c11", "-Wall"]
@@ -29,7 +30,7 @@ LIBS = ["-ldl"]  # dlopen lives in libc from glibc 2.34 on; older ones need libd
 _BUILT: dict[tuple[str, str], Path] = {}
 
 
-class ProductionUnavailable(BadRequest):
+class ProductionUnavailable(NeedsMachine):
     """A production allocator cannot be replayed here: no compiler, not Linux, or no such library."""
 
 
@@ -62,6 +63,8 @@ def compiler() -> list[str]:
 
 def replayer() -> Path:
     """The replayer executable, built now if this source and compiler have not built one yet."""
+    if host.in_browser():  # no compiler and no child process to run the replayer in
+        raise ProductionUnavailable(host.missing("subprocesses"))
     if not sys.platform.startswith("linux"):
         raise ProductionUnavailable(f"production allocators are replayed on Linux only (this is {sys.platform})")
     cc = compiler()
