@@ -2,9 +2,10 @@
 
 Gradescope runs each submission in a container of its own, on its own machines: that is how a class
 of a thousand is graded. ``memlab exercises autograder 04 -o 04.zip`` writes what a programming
-assignment there needs (Gradescope's autograder specification): ``setup.sh`` (run once, as root,
-when the image is built: it installs Python 3 and bubblewrap), ``run_autograder`` (run for each
-submission, in ``/autograder``), the ``memlab`` package (the checks, and nothing compiled),
+assignment there needs (Gradescope's autograder specification, ``docs/specs.md`` of
+``gradescope/autograder_samples``): ``setup.sh`` (run once, as root, when the image is built: it
+installs Python 3 and bubblewrap), ``run_autograder`` (run for each submission, in
+``/autograder``), the ``memlab`` package (the checks, and nothing compiled),
 ``hidden.json`` (the exercise's hidden tests and the imports its notebook gives them) and
 ``grading.json`` (the exercise and the time per test). No solution travels in it.
 

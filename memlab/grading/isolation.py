@@ -1,6 +1,7 @@
 """How the learner's process is started, confined and ended: bubblewrap, or a documented fallback.
 
-**bubblewrap** (``bwrap``, Debian's ``bubblewrap``) where it works. The learner's process gets new
+**bubblewrap** (``bwrap``, Debian's ``bubblewrap``; written against 0.8.0, Debian 12's) where it
+works. The learner's process gets new
 PID, mount, network, IPC and UTS namespaces and sees a read-only view of the system's ``/usr`` (and
 the Python installation, if it lives elsewhere) and of the ``memlab`` package alone, at
 ``/grader/lib/memlab``: no course checkout, no solutions, no exercise sources, no hidden tests, no
