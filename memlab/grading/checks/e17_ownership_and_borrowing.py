@@ -3,7 +3,7 @@
 A ``RefCell`` keeps one word beside its value: 0 when nobody borrows it, ``n > 0`` while ``n``
 ``Ref`` guards read it, -1 while one ``RefMut`` writes it. The learner writes the three
 transitions as functions of the flag: ``try_borrow(flag)`` and ``try_borrow_mut(flag)`` return
-the new flag, or None where Rust panics ("already mutably borrowed" / "already borrowed");
+the new flag, or None where Rust panics ("RefCell already mutably borrowed" / "RefCell already borrowed");
 ``release(flag, mutable)`` is what dropping a guard does. :class:`ExerciseOwnership` is memlab's
 :class:`~memlab.reclaim.ownership.Ownership` using them, so the guards, drops, panics and the
 flag word in simulated memory are the real model's; each check runs a small Rust program both
@@ -53,8 +53,8 @@ class ExerciseOwnership(Ownership):
         mutable = e.op == "borrow_mut"
         new = self.transitions[e.op](cell.flag)
         if new is None:
-            cls, text = (BorrowMutError, "already borrowed") if mutable else (BorrowError, "already mutably borrowed")
-            raise cls(f"{text}: {cls.__name__}", step=now.step, where=now.where, name=var.name)
+            cls = BorrowMutError if mutable else BorrowError
+            raise cls(step=now.step, where=now.where, name=var.name)
         if not commit:
             return None
         cell.flag = new
