@@ -31,6 +31,8 @@ COMMANDS: dict[str, Declare] = {
     "trace info": traces.trace_info_command,
     "grade": grading.grade_command,
     "exercises build": grading.exercises_build_command,
+    "exercises release": grading.exercises_release_command,
+    "exercises autograder": grading.exercises_autograder_command,
     "site build": site.site_build_command,
 }
 """Every subcommand and the function that declares it."""
