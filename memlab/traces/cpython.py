@@ -48,8 +48,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .. import host
 from ..allocators.pymalloc import ARENA_SIZE, POOL_SIZE, SMALL_REQUEST_THRESHOLD, MallocStats, PyMalloc
-from ..errors import BadRequest
+from ..errors import BadRequest, NeedsMachine
 from .rep import ALLOC, FREE, REALLOC, Op, Trace, format_rep, parse_rep
 
 SOURCE = Path(__file__).with_name("_pyrecord.c")
@@ -80,8 +81,8 @@ WORKLOADS = {
 """The workloads of the shipped recordings, by name."""
 
 
-class RecorderUnavailable(BadRequest):
-    """The recorder cannot be built or run here (no C compiler, no Python headers, not CPython, ...)."""
+class RecorderUnavailable(NeedsMachine):
+    """The recorder cannot be built or run here (no C compiler, no Python headers, not CPython, the browser, ...)."""
 
 
 # -- the recording ------------------------------------------------------------------------------------
@@ -254,6 +255,8 @@ def cache_folder() -> Path:
 
 def recorder() -> Path:
     """The recorder program for this Python, compiled on first use; RecorderUnavailable says why not."""
+    if host.in_browser():  # no compiler, and no child process to run the recorder in
+        raise RecorderUnavailable(host.missing("subprocesses"))
     if os.name != "posix" or sys.implementation.name != "cpython":
         raise RecorderUnavailable(f"recording Python's allocator needs CPython on a POSIX system, not {sys.platform}")
     config = sysconfig.get_config_var

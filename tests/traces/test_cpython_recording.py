@@ -11,9 +11,10 @@ import struct
 
 import pytest
 
+from memlab import host
 from memlab.allocators.pymalloc import MallocStats
 from memlab.cli import main
-from memlab.errors import BadRequest
+from memlab.errors import BadRequest, NeedsMachine
 from memlab.traces import cpython
 from memlab.traces.cpython import RecorderUnavailable, convert, record_python
 
@@ -112,6 +113,13 @@ def test_a_cut_log_or_an_unknown_record_is_a_clear_error():
         convert(log((b"m", 0, 8, 16)) + b"12345")
     with pytest.raises(BadRequest, match="unknown record b'x'"):
         convert(log((b"x", 0, 8, 16)))
+
+
+def test_in_the_browser_the_recorder_says_it_needs_the_machine(monkeypatch):
+    monkeypatch.setattr(host, "in_browser", lambda: True)
+    with pytest.raises(NeedsMachine, match="child processes: this Python runs in the browser"):
+        record_python("x = 1")
+    assert cpython.load("dicts").compare().exact  # the shipped recordings replay anywhere
 
 
 # -- fresh recordings from this interpreter ---------------------------------------------------------------

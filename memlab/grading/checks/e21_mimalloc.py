@@ -130,24 +130,23 @@ def check_collect(fns: dict) -> Cases:
 
 def _where(heap: MiMalloc, page: Page, block: int, owner: int) -> str:
     _, local_free, thread_free = heap.page_lists(page)
-    if block in local_free:
-        return "local_free"
-    if block in thread_free:
-        return "thread_free"
-    if heap.heaps[owner].delayed == block:
-        return "delayed"
-    return "nowhere"
+    lists = {"local_free": local_free, "thread_free": thread_free, "delayed": (heap.heaps[owner].delayed,)}
+    return next((name for name, blocks in lists.items() if block in blocks), "nowhere")
 
 
 def _goes(cases: Cases, learner, heap: MiMalloc, address: int, thread: int, hint: dict[str, str]) -> None:
-    page = heap.page_of(address)
-    before = (page.delayed, page.local_free, page.thread_free, heap.heaps[page.thread].delayed)
+    home = heap.page_of(address)  # the block's page
+
+    def state() -> tuple:
+        return home.delayed, home.local_free, home.thread_free, heap.heaps[home.thread].delayed
+
+    before = state()
     got = learner(heap, address, thread)
-    if (page.delayed, page.local_free, page.thread_free, heap.heaps[page.thread].delayed) != before:
+    if state() != before:
         raise Failed("free_goes_to changed the page: read page.thread and page.delayed only")
-    owner = page.thread
+    owner = home.thread
     heap.free(address, thread=thread)
-    want = _where(heap, page, address, owner)
+    want = _where(heap, home, address, owner)
     said = f"free_goes_to(heap, {address:#x}, thread {thread}) gave {got!r}; the block went to {want!r}"
     cases.expect(got == want, said + hint.get(str(got), ""))
 

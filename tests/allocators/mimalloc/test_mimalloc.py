@@ -96,7 +96,7 @@ def test_many_threads_at_once_keep_every_invariant():
     heap = MiMalloc()
     rng = random.Random(5)
     held: list[list[int]] = [[] for _ in range(3)]
-    for _ in range(3000):
+    for _ in range(1500):
         t = rng.randrange(3)
         if not held[t] or (rng.random() < 0.55 and len(held[t]) < 60):
             held[t].append(heap.alloc(rng.choice([8, 24, 64, 200, 1000, 5000]), thread=t))
