@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .errors import MemlabError
 
-MODULES = ("memlab.traces.commands", "memlab.grading.commands")
+MODULES = ("memlab.traces.commands", "memlab.grading.commands", "memlab.demos.commands")
 """Modules that register subcommands when imported (missing ones are skipped)."""
 
 Runner = Callable[[argparse.Namespace], int | None]

@@ -18,7 +18,8 @@ def topics() -> list[str]:
     found = []
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
-        found.append((getattr(module, "ORDER", 99), info.name))
+        if callable(getattr(module, "demo", None)):  # not the module of the ``demos export`` command
+            found.append((getattr(module, "ORDER", 99), info.name))
     return [name for _, name in sorted(found)]
 
 

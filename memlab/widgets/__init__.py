@@ -1,8 +1,9 @@
-"""ipywidgets players over recordings. No algorithm lives here: widgets only replay.
+"""Players over recordings, drawn in the browser. No algorithm lives here: widgets only replay.
 
 ``heap_player(recording)`` animates any allocator's recording as a heap map (optionally with
 a hexdump of the bytes beside it); ``animate(heap, program)`` records ``program(heap)`` and
-returns that player in one call.
+returns that player in one call. ``predict=[Ask(...)]`` makes any player ask before it shows
+(:mod:`.predict`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..events import Frame, Recording
 from ..viz.heapmap import heap_svg
 from ..viz.hexdump import hexdump_html
 from .player import Player
+from .predict import Ask
 
 
 def heap_view(
@@ -60,4 +62,4 @@ def animate(heap: Allocator, program: Callable[[Allocator], object], **kw) -> Pl
     return heap_player(rec.recording, **kw)
 
 
-__all__ = ["Player", "animate", "heap_player", "heap_view"]
+__all__ = ["Ask", "Player", "animate", "heap_player", "heap_view"]
