@@ -136,14 +136,14 @@ function transformFrom(from, to) {
 }
 
 const IDENTITY = "translate(0px, 0px) scale(1, 1)";
+const ORIGIN = { transformOrigin: "0px 0px", transformBox: "view-box" }; // in the SVG's own units
 
-function glide(el, from, to, ms, extra = {}) {
-  el.style.transformOrigin = "0 0";
-  el.style.transformBox = "view-box";
-  return el.animate(
-    [{ transform: transformFrom(from, to), ...(extra.from || {}) }, { transform: IDENTITY, ...(extra.to || {}) }],
-    { duration: ms, easing: "ease-in-out" },
-  );
+function glide(el, from, to, ms) {
+  // nothing is left on the element when the animation ends: the frame's own markup stays as drawn
+  return el.animate([{ transform: transformFrom(from, to), ...ORIGIN }, { transform: IDENTITY, ...ORIGIN }], {
+    duration: ms,
+    easing: "ease-in-out",
+  });
 }
 
 function move(before, view, ms) {
@@ -173,11 +173,12 @@ function move(before, view, ms) {
     ghost.setAttribute("class", `${ghost.getAttribute("class") || ""} memlab-ghost`.trim());
     svg.appendChild(ghost);
     const into = container(after.shapes, was);
-    ghost.style.transformOrigin = "0 0";
-    ghost.style.transformBox = "view-box";
     const anim = into
       ? ghost.animate( // a merge: it stretches into the block it became part of, and fades there
-        [{ transform: IDENTITY, opacity: 1 }, { transform: transformFrom(into.box, was.box), opacity: 0 }],
+        [
+          { transform: IDENTITY, opacity: 1, ...ORIGIN },
+          { transform: transformFrom(into.box, was.box), opacity: 0, ...ORIGIN },
+        ],
         { duration: ms, easing: "ease-in-out" },
       )
       : ghost.animate([{ opacity: 1 }, { opacity: 0 }], { duration: ms, easing: "ease-out" }); // freed: fades out
@@ -267,9 +268,10 @@ function mount(el, model) {
     }
   }
 
-  function show(k, motion) {
+  function show(k, motion, fromPython = false) {
     stopMotion();
-    const before = motion ? keyed(view) : null;
+    const ms = !motion || reducedMotion() ? 0 : playing ? Math.min(MOTION_MS, data.interval * 0.8) : MOTION_MS;
+    const before = ms >= 120 ? keyed(view) : null; // too fast to follow (a quick play): no motion
     position = k;
     view.innerHTML = store.html(k); // the picture first: once the words say step k, it shows k
     caption.textContent = data.captions[k];
@@ -277,11 +279,8 @@ function mount(el, model) {
     readout.textContent = `${k} / ${last}`;
     back.disabled = k === 0;
     forward.disabled = k === last && !open;
-    if (before && !reducedMotion()) {
-      const ms = playing ? Math.min(MOTION_MS, data.interval * 0.8) : MOTION_MS;
-      if (ms >= 120) running = move(before, view, ms);
-    }
-    sync();
+    if (before) running = move(before, view, ms);
+    if (!fromPython) sync();
   }
 
   // -- predict mode ----------------------------------------------------------------------------
@@ -353,9 +352,9 @@ function mount(el, model) {
       s.onclick = s.onkeydown = null;
     }
     if (q.kind === "click") {
-      for (const a of q.answers) {
-        if (shapeOf(a)) outline(shapeOf(a), false, "answer");
-      }
+      for (const m of view.querySelectorAll(".memlab-mark")) m.remove();
+      for (const a of q.answers) if (shapeOf(a)) outline(shapeOf(a), false, "answer");
+      for (const a of picked) if (!q.answers.includes(a) && shapeOf(a)) outline(shapeOf(a), true, "your pick");
     }
     ask.querySelector(".memlab-reveal").textContent = "continue ▶";
     score.textContent = scoreText();
@@ -423,8 +422,9 @@ function mount(el, model) {
     forward.disabled = false;
   }
 
-  function closeQuestion() {
-    if (open && open.result === null) open.result = "skipped";
+  function closeQuestion(skip) {
+    // "show me" skips a question for good; stepping back leaves it to be asked again
+    if (open && open.result === null && skip) open.result = "skipped";
     open = null;
     ask.hidden = true;
     ask.textContent = "";
@@ -432,7 +432,7 @@ function mount(el, model) {
 
   function proceed() {
     const q = open;
-    closeQuestion();
+    closeQuestion(true);
     if (q) show(q.step, true);
   }
 
@@ -441,7 +441,7 @@ function mount(el, model) {
     k = Math.max(0, Math.min(last, k));
     if (open) {
       if (k >= open.step) return proceed();
-      closeQuestion();
+      closeQuestion(false);
     }
     const q = k > position ? pending(position, k) : null;
     if (q) return openQuestion(q);
@@ -478,7 +478,7 @@ function mount(el, model) {
   play.onclick = () => (playing ? pause() : start());
   back.onclick = () => {
     pause();
-    go(open ? open.step - 2 : position - 1);
+    go(position - 1);
   };
   forward.onclick = () => {
     pause();
@@ -500,7 +500,7 @@ function mount(el, model) {
   };
   const fromPython = () => {
     const k = model.get("position");
-    if (k !== position && !open) show(Math.max(0, Math.min(last, k)), true);
+    if (k !== position && !open) show(Math.max(0, Math.min(last, k)), Math.abs(k - position) === 1, true);
   };
   model.on("change:position", fromPython);
   show(Math.max(0, Math.min(last, model.get("position") || 0)), false);

@@ -45,12 +45,23 @@ def skip_question(page, player) -> None:
     page.wait_for_function("el => el.hidden", arg=player.locator(".memlab-ask").element_handle(), timeout=5_000)
 
 
+SETTLE = """() => document.getAnimations().filter(a => a.effect && a.effect.target &&
+    a.effect.target.closest && a.effect.target.closest('.memlab-view')).forEach(a => a.finish())"""
+
+
+def settle(page) -> None:
+    """End the players' transitions at once (shapes still gliding, old ones still fading away)."""
+    page.evaluate(SETTLE)
+    page.wait_for_function("() => !document.querySelector('.memlab-view .memlab-ghost')", timeout=5_000)
+
+
 def press(page, player, button: str, expect: int) -> None:
     """Press forward or back and wait until the caption says step ``expect`` (skipping a question on the way)."""
     player.locator(button).first.click()
     if button == FORWARD and asking(player):
         skip_question(page, player)
     wait_step(page, player, expect)
+    settle(page)
 
 
 def scrub(page, player, k: int) -> int:
