@@ -10,6 +10,7 @@ from memlab.allocators.base import Block
 from memlab.viz import heap_svg, hexdump_text, keys
 from memlab.widgets import Ask, Player, animate, heap_player
 from memlab.widgets.frames import decode, encode, pieces
+from memlab.widgets.graph import graph_player
 from memlab.widgets.page import SCRIPT, data_json
 
 
@@ -194,3 +195,36 @@ def test_player_takes_any_view():
     with pytest.raises(ValueError):
         Player(memlab.Recording([]))
     assert heap_player(rec.recording, scale=2).html.startswith('<div style="zoom:2">')
+
+
+def test_a_click_every_question_may_have_no_answer_if_it_names_the_shapes_to_click():
+    from memlab.reclaim import Heap
+
+    heap = Heap("refcount")
+    node = heap.type("Node", ["next"])
+    with heap.record() as rec:
+        with heap.scope("main") as main:
+            main.x = heap.new(node, name="x")
+            main.y = heap.new(node, name="y")
+            main.x.next, main.y.next = main.y, main.x
+    end = rec.recording.find("decref")
+    ring = [keys.obj(end.snapshot.node(n).id) for n in "xy"]
+    none = Ask(step=end.index, question="Click every object freed.", answer=[], among=ring, why="a cycle")
+    carried = graph_player(rec.recording, predict=[none]).frames_data()["asks"][0]
+    assert carried["answers"] == [] and carried["among"] == ring and carried["several"]
+    with pytest.raises(memlab.BadRequest, match="needs the shapes to click"):
+        graph_player(rec.recording, predict=[Ask(step=end.index, question="q", answer=[], why="w")])
+    with pytest.raises(memlab.BadRequest, match="is not one of the shapes to click"):
+        graph_player(rec.recording, predict=[Ask(step=end.index, question="q", answer=["o:9"], among=ring, why="w")])
+
+
+def test_a_recording_finds_the_step_a_question_asks_about():
+    heap = memlab.allocator("bump", size=64)
+    with heap.record() as rec:
+        a = heap.alloc(8)
+        heap.alloc(8)
+        heap.free(a)
+    assert rec.recording.find("alloc", nth=2).index == 2
+    assert rec.recording.find("free", address=a).event.address == a
+    with pytest.raises(LookupError, match="no alloc event number 3 in this recording: it has 2"):
+        rec.recording.find("alloc", nth=3)

@@ -1,8 +1,8 @@
 // memlab's player, drawn in the browser. One module serves two hosts:
 //  * the live widget: anywidget imports it and calls render({model, el});
-//  * the static page (text/html fallback, exported gallery): the same text is inlined in a
-//    <script type="module"> followed by mountAll(document), which finds each player's frames
-//    in the <script type="application/json" class="memlab-data"> beside it.
+//  * the static page (a player's text/html fallback, the exported gallery): page.py inlines this
+//    text in a module script and calls mountAll(document), which finds each player's frames in
+//    the JSON script element (class memlab-data) beside its plain final frame.
 // Python drew every frame; frames arrive once (frames.py: shared pieces + edits between frames).
 // Stepping, scrubbing, playing, motion between frames and predict-mode questions happen here,
 // with no kernel and no network.
@@ -301,9 +301,10 @@ function mount(el, model) {
 
   function clickable(q) {
     const kinds = new Set(q.answers.map((a) => a.split(":")[0]));
+    const among = new Set(q.among || []);
     return [...view.querySelectorAll("svg [data-key]")].filter((s) => {
       const key = s.getAttribute("data-key");
-      return kinds.has(key.split(":")[0]) && !key.includes("#");
+      return among.size ? among.has(key) : kinds.has(key.split(":")[0]) && !key.includes("#");
     });
   }
 
@@ -333,6 +334,7 @@ function mount(el, model) {
   }
 
   function answerWords(q) {
+    if (!q.answers.length) return "none of them";
     if (q.kind === "choose") return q.answers.join(", ");
     return q.answers.map((a) => labelOf(shapeOf(a), a)).join(", ");
   }
@@ -365,7 +367,7 @@ function mount(el, model) {
   function openQuestion(q) {
     open = q;
     pause();
-    show(q.step - 1, true);
+    if (position !== q.step - 1) show(q.step - 1, Math.abs(q.step - 1 - position) === 1);
     ask.hidden = false;
     ask.textContent = "";
     ask.append(element("div", { class: "memlab-question" }, `Predict: ${q.question}`));

@@ -27,7 +27,9 @@ Two kinds of question, one class::
 
 ``answer`` is a string for one answer, a list (or tuple, or set) for several; with ``choices``
 the answers are among them, without ``choices`` they are the keys of shapes drawn in the frame
-before ``step`` (only shapes of the answer's kind, a block or an object, can be clicked).
+before ``step``. The shapes that can be clicked are those of the answer's kind (every block, or
+every object), or exactly the keys listed in ``among``; a "click every" question may have no
+answer at all ("click every object that is freed" when none is), and then needs ``among``.
 The player checks every question when it is built and raises :class:`~memlab.errors.BadRequest`
 naming the step if a question cannot be answered.
 """
@@ -56,6 +58,7 @@ class Ask:
     answer: str | Collection[str]
     why: str
     choices: Sequence[str] = field(default=())
+    among: Sequence[str] = field(default=())
 
     @property
     def answers(self) -> tuple[str, ...]:
@@ -83,8 +86,8 @@ class Ask:
             raise bad(f"step {self.step} is not a step of this recording (1 to {frames - 1})")
         if not self.question.strip() or not self.why.strip():
             raise bad("a question needs its words and a reason ('why')")
-        if not self.answers:
-            raise bad("no answer given")
+        if not self.answers and not (self.several and self.among and not self.choices):
+            raise bad("no answer given (a 'click every' question with none needs the shapes to click, 'among')")
         if self.choices:
             if len(set(self.choices)) != len(self.choices) or len(self.choices) < 2:
                 raise bad(f"choices must be two or more different answers, not {list(self.choices)}")
@@ -93,7 +96,10 @@ class Ask:
                 raise bad(f"the answer {wrong[0]!r} is not one of the choices {list(self.choices)}")
             return
         drawn = set(re.findall(r'data-key="([^"#]+)', before))
-        missing = [a for a in self.answers if a not in drawn]
+        outside = [a for a in self.answers if self.among and a not in self.among]
+        if outside:
+            raise bad(f"the answer {outside[0]!r} is not one of the shapes to click, {list(self.among)}")
+        missing = [a for a in (*self.answers, *self.among) if a not in drawn]
         if missing:
             kind = missing[0].split(":")[0] + ":"
             like = sorted(k for k in drawn if k.startswith(kind))[:8]
@@ -109,6 +115,7 @@ class Ask:
             "question": self.question,
             "kind": self.kind,
             "choices": list(self.choices),
+            "among": list(self.among),
             "answers": list(self.answers),
             "several": self.several,
             "why": self.why,
