@@ -110,8 +110,9 @@ def test_views_mark_persisting_shapes_with_stable_keys_without_changing_the_pict
     assert f'data-key="{keys.block(free_block.address)}" data-span="{free_block.address} {free_block.end}"' in drawn[0]
     split = drawn[1]
     assert f'data-key="{keys.block(a - 4)}"' in split and f'data-key="{keys.HIGHLIGHT}"' in split
-    stripped = re.sub(r"<g data-key=[^>]*>|</g>| data-key=\"[^\"]*\"", "", split)
-    assert "data-key" not in stripped and stripped.count("<rect") == split.count("<rect")
+    groups = re.findall(r'<g data-key="(b:[^"]+)"', split)
+    assert sorted(groups) == sorted(keys.block(b.address) for b in rec.recording[1].snapshot.blocks), "one per block"
+    assert split.count("<g ") == len(groups), "only the keyed groups are new in the drawing"
 
 
 def test_predict_questions_travel_with_the_frames():
