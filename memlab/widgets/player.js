@@ -462,10 +462,12 @@ function mount(el, model) {
   }
 
   function start() {
-    if (position >= last) show(0, false);
     playing = true;
     play.textContent = "❚❚ pause";
     lastTick = performance.now();
+    if (position >= last) show(0, false); // from the start again
+    else go(position + 1); // the first step at once, the next ones every interval
+    if (open) return;
     timer = requestAnimationFrame(tick);
   }
 
