@@ -16,9 +16,9 @@ from __future__ import annotations
 from common import glibc_us_per_op, random_ops, table, us_per_op
 
 from memlab.allocators.buddy import Buddy
+from memlab.allocators.objectpool import ObjectPool
 from memlab.allocators.pool import Pool
-from memlab.allocators.slab import Slab
-from memlab.objectpool import ObjectPool
+from memlab.allocators.slab.kmalloc import Slab
 
 N = 200_000
 

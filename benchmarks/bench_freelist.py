@@ -26,7 +26,7 @@ import time
 from common import best_of, glibc_us_per_op, random_ops, replay, table
 
 import memlab
-from memlab.allocators import freelist_fast
+from memlab.allocators.freelist import fast as freelist_fast
 
 OPS = 100_000
 TARGET = 5.0

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from common import best_of, glibc_us_per_op, random_ops, table, us_per_op
 
-from memlab.allocators.tcmalloc import TCMalloc
-from memlab.allocators.tcmalloc_threads import run_threads
+from memlab.allocators.tcmalloc.tcmalloc import TCMalloc
+from memlab.allocators.tcmalloc.threads import run_threads
 
 N = 200_000
 

@@ -8,15 +8,16 @@ from .allocators import REGISTRY, Allocator, Block, HeapSnapshot, Stats, allocat
 from .allocators.arena import Arena
 from .allocators.buddy import Buddy
 from .allocators.bump import Bump
-from .allocators.freelist import FreeListHeap
+from .allocators.freelist.heap import FreeListHeap
+from .allocators.objectpool import ObjectPool
 from .allocators.page import PageAllocator
 from .allocators.pool import Pool
 from .allocators.region import Regions
-from .allocators.slab import Slab
-from .allocators.slab_cache import SlabCache
-from .allocators.slab_magazine import MagazineCache
+from .allocators.slab.cache import SlabCache
+from .allocators.slab.kmalloc import Slab
+from .allocators.slab.magazine import MagazineCache
 from .allocators.stack import Stack, StackOverflow, StackUnderflow
-from .allocators.tcmalloc import TCMalloc
+from .allocators.tcmalloc.tcmalloc import TCMalloc
 from .compose import (  # importing compose also registers the wrapper allocators
     ArrayList,
     CustomAllocator,
@@ -43,7 +44,6 @@ from .errors import (
 from .events import Cursor, Event, Frame, Recorder, Recording, record
 from .manual import DebugAllocator, ManualHeap
 from .memory import ALIGNMENT, WORD, Memory, align_down, align_up, is_power_of_two
-from .objectpool import ObjectPool
 from .os import OS, PAGE_SIZE
 from .reclaim import (
     ARC,

@@ -1,75 +1,57 @@
-"""The ``memlab`` command: a small registry of subcommands on top of argparse.
+"""The ``memlab`` command: every subcommand, named in one table.
 
-A module adds a subcommand with :func:`command`::
-
-    @command("grade", help="grade a folder of submissions")
-    def grade(parser):                      # called once, to declare the arguments
-        parser.add_argument("folder")
-        return run_grade                    # run_grade(args) -> exit status
-
-A name with a space (``"trace record"``) makes a group (``memlab trace ...``) with one
-subcommand per second word. :data:`MODULES` lists the modules that register commands; one that
-is not installed is skipped. Errors a user can fix (a bad trace, an unknown allocator) print
-one line ``memlab: error: ...`` and exit with status 2, never a traceback.
+Each subcommand is a function ``declare(parser) -> run`` in the module of its layer
+(:mod:`memlab.traces.commands`, :mod:`memlab.grading.commands`, :mod:`memlab.demos.commands`): it
+declares its arguments and returns ``run(args) -> exit status``; its docstring's first line is the help, the rest the
+description. :data:`COMMANDS` names them; a name with a space (``"trace record"``) makes a group
+(``memlab trace ...``) with one subcommand per second word. Errors a user can fix (a bad trace, an
+unknown allocator) print one line ``memlab: error: ...`` and exit with status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+from .demos import commands as demos
 from .errors import MemlabError
-
-MODULES = ("memlab.traces.commands", "memlab.grading.commands", "memlab.demos.commands")
-"""Modules that register subcommands when imported (missing ones are skipped)."""
+from .grading import commands as grading
+from .traces import commands as traces
 
 Runner = Callable[[argparse.Namespace], int | None]
+Declare = Callable[[argparse.ArgumentParser], Runner]
+
+COMMANDS: dict[str, Declare] = {
+    "replay": traces.replay_command,
+    "trace record": traces.trace_record_command,
+    "trace convert": traces.trace_convert_command,
+    "trace generate": traces.trace_generate_command,
+    "trace info": traces.trace_info_command,
+    "grade": grading.grade_command,
+    "exercises build": grading.exercises_build_command,
+    "demos export": demos.demos_export_command,
+}
+"""Every subcommand and the function that declares it."""
 
 
-@dataclass(frozen=True)
-class Command:
-    """One subcommand: its words, a one-line help, and the function that declares its arguments."""
-
-    name: str
-    help: str
-    declare: Callable[[argparse.ArgumentParser], Runner]
-    description: str = ""
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(name: str, *, help: str, description: str = "") -> Callable:  # noqa: A002 - argparse's word
-    """Decorator: register ``declare(parser) -> run`` as ``memlab <name>``."""
-
-    def register(declare: Callable[[argparse.ArgumentParser], Runner]) -> Callable:
-        COMMANDS[name] = Command(name, help, declare, description)
-        return declare
-
-    return register
-
-
-def _load() -> None:
-    for module in MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name is None or not module.startswith(e.name):
-                raise
+def _help(declare: Declare) -> tuple[str, str]:
+    """(help, description) from a command's docstring: its first line, and all of it."""
+    doc = (declare.__doc__ or "").strip()
+    first = doc.split("\n", 1)[0].rstrip(".")
+    rest = " ".join(line.strip() for line in doc.split("\n\n", 1)[1:]).replace("\n", " ") if "\n\n" in doc else ""
+    return first, " ".join(rest.split()) or first
 
 
 def parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every registered subcommand."""
-    _load()
+    """The full argument parser, with every subcommand."""
     top = argparse.ArgumentParser(prog="memlab", description="memlab: how memory is allocated and reclaimed.")
     top.add_argument("--version", action="version", version=f"memlab {_version()}")
     groups: dict[str, argparse._SubParsersAction] = {}
     subs = top.add_subparsers(dest="command", metavar="COMMAND")
     for name in sorted(COMMANDS):
-        cmd = COMMANDS[name]
+        declare = COMMANDS[name]
+        help_, description = _help(declare)
         head, _, tail = name.partition(" ")
         where = subs
         if tail:
@@ -77,8 +59,8 @@ def parser() -> argparse.ArgumentParser:
                 group = subs.add_parser(head, help=f"{head} subcommands")
                 groups[head] = group.add_subparsers(dest=f"{head}_command", metavar="SUBCOMMAND", required=True)
             where = groups[head]
-        sub = where.add_parser(tail or head, help=cmd.help, description=cmd.description or cmd.help)
-        sub.set_defaults(run=cmd.declare(sub))
+        sub = where.add_parser(tail or head, help=help_, description=description)
+        sub.set_defaults(run=declare(sub))
     return top
 
 

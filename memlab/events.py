@@ -194,6 +194,16 @@ class Recording(Sequence[Frame]):
         """The whole recording in words, one numbered line per event."""
         return "\n".join(f"{f.index:3}. {f.describe()}" for f in self._frames[1:])
 
+    def play(self, **options):
+        """A player over this recording, with the view its kind of snapshot calls for.
+
+        Players live in the top layer (:func:`memlab.widgets.play`), which this asks for only
+        when called, so recording never needs a widget library.
+        """
+        from .widgets import play
+
+        return play(self, **options)
+
     def cursor(self) -> Cursor:
         """A position in this recording that steps forwards and backwards."""
         return Cursor(self)

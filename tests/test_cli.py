@@ -93,7 +93,7 @@ def test_user_mistakes_are_one_line_not_a_traceback(args, message, capsys):
 
 
 def test_a_failed_check_exits_with_status_1(rep, capsys, monkeypatch):
-    from memlab.allocators.freelist import FreeListHeap
+    from memlab.allocators.freelist.heap import FreeListHeap
     from memlab.errors import HeapCorruption
 
     def broken(self):

@@ -29,12 +29,60 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadRequest
-from ..events import Reset
+from ..errors import BadRequest, MemlabError, OutOfMemory
+from ..events import Event, Reset
 from ..memory import WORD, align_up
-from .arena_chunks import NODE, Chunks, GrowChunk, NewChunk, ReleaseChunk, child_allocator
 from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block
-from .registry import register
+from .registry import allocator as build_spec
+
+# -- The arena's chunks: a singly linked list of buffers from a child allocator (Zig's ``BufNode``).
+#
+# Follows Zig's ``std.heap.ArenaAllocator``: each chunk starts with a node holding the address of
+# the previous chunk and the chunk's length, written in the simulated bytes. A new chunk is about
+# 1.5 times (previous + request); the child may instead grow the current chunk in place; chunks go
+# back to the child on reset. Errors of the child carry the arena's step.
+
+NODE = 2 * WORD
+"""Bytes of the node at the start of each chunk: the previous chunk's address and the length."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk(Event):
+    address: int
+    size: int
+    child: str
+
+    def describe(self) -> str:
+        return f"new chunk: {self.size} bytes at {self.address:#x} from the {self.child} allocator"
+
+
+@dataclass(frozen=True, slots=True)
+class GrowChunk(Event):
+    address: int
+    old_size: int
+    new_size: int
+
+    def describe(self) -> str:
+        return f"the child grows the chunk at {self.address:#x} in place: {self.old_size} -> {self.new_size} bytes"
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChunk(Event):
+    address: int
+    size: int
+
+    def describe(self) -> str:
+        return f"the {self.size}-byte chunk at {self.address:#x} goes back to the child"
+
+
+def child_allocator(child: str | Allocator, **options: Any) -> Allocator:
+    """An allocator from a registry spec (options go to it) or a fresh instance."""
+    if isinstance(child, str):
+        return build_spec(child, **options)
+    if not isinstance(child, Allocator) or options:
+        raise BadRequest(f"child {child!r}: give a registry name (with options) or an allocator")
+    return child
+
 
 MODES = ("free_all", "retain_capacity", "retain_with_limit")
 
@@ -49,8 +97,7 @@ class ArenaReset(Reset):
         return f"{self.mode}: {self.blocks} blocks freed by one store (end_index = 0); {kept}"
 
 
-@register("arena", test_options={"limit": 1 << 20}, returns_to_empty=False, max_request=512, aligns=(None, 1, 16, 64))
-class Arena(Chunks, Allocator):
+class Arena(Allocator):
     """Bump allocation in chunks from a child allocator, freed all at once (Zig's ArenaAllocator)."""
 
     name = "arena"
@@ -193,6 +240,64 @@ class Arena(Chunks, Allocator):
             chunk, length = self.chunks[-1]
             if any(a + s > self.top for a, (s, _) in self._live.items() if chunk <= a < chunk + length):
                 self._corrupt(f"a live block ends past the bump pointer {self.top:#x}", self.top)
+
+    # -- the chunk list: new, grown, released, resized for reuse -------------------------------
+
+    def _child(self, fn, *args):
+        try:
+            return fn(*args)
+        except MemlabError as e:
+            e.step = self.step
+            raise
+
+    def _write_node(self, i: int) -> None:
+        address, length = self.chunks[i]
+        self.memory.write_word(address, self.chunks[i - 1][0] if i else 0)
+        self.memory.write_word(address + WORD, length)
+
+    def _new_chunk(self, previous: int, minimum: int) -> None:
+        wanted = previous + minimum + NODE + 16
+        length = wanted + wanted // 2
+        address = self._child(self.child.alloc, length, WORD)
+        self.chunks.append((address, length))
+        self._write_node(len(self.chunks) - 1)
+        self.end_index = 0
+        self._add_footprint(length)
+        if self.recorder is not None:
+            self._emit(NewChunk(self.step, address, length, self.child.name))
+
+    def _release(self, address: int, length: int) -> None:
+        self._child(self.child.free, address)
+        self._add_footprint(-length)
+        if self.recorder is not None:
+            self._emit(ReleaseChunk(self.step, address, length))
+
+    def _set_length(self, i: int, length: int) -> None:
+        address, old = self.chunks[i]
+        self.chunks[i] = (address, length)
+        self._write_node(i)
+        self._add_footprint(length - old)
+        if self.recorder is not None:
+            self._emit(GrowChunk(self.step, address, old, length))
+
+    def _preheat(self, total: int) -> bool:
+        """Make the one chunk left ``total`` bytes long: in place if the child can, else a new chunk."""
+        address, length = self.chunks[0]
+        if length == total or self._child(self.child.resize, address, total):
+            if length != total:
+                self._set_length(0, total)
+            return True
+        try:
+            new = self._child(self.child.alloc, total, WORD)
+        except OutOfMemory:
+            return False
+        self._release(address, length)
+        self.chunks[0] = (new, total)
+        self._write_node(0)
+        self._add_footprint(total)
+        if self.recorder is not None:
+            self._emit(NewChunk(self.step, new, total, self.child.name))
+        return True
 
 
 __all__ = ["NODE", "Arena", "ArenaReset", "GrowChunk", "NewChunk", "ReleaseChunk", "child_allocator"]

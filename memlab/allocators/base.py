@@ -6,11 +6,20 @@ alignment), plus the C names learners know (``malloc``, ``free``, ``realloc``, `
 The public methods here validate every argument *before* a subclass touches memory, count
 steps, keep the statistics, and turn bad input into typed errors that name the address, the
 block and the step. A subclass writes only the algorithm: ``_alloc``, ``_free``, ``layout`` and,
-where it can, ``_resize`` and ``_check``.
+where it can, ``_after_free``, ``_resize`` and ``_check``.
+
+Freeing is one step in two halves, so that a recording shows them in the order a learner
+reads them: ``_free`` releases the block (then the Free event goes out), and ``_after_free``
+does what follows from it, such as coalescing with free neighbours, merging buddies or settling
+a thread cache. ``_free`` hands ``_after_free`` whatever it needs, as its return value.
+
+While a request is being served, ``request`` holds its size, so a snapshot taken in the middle of
+an allocation (a recorder's, at a Split event) can show how much of a new block was asked for.
 
 Like Valgrind or ASan, memlab keeps a *shadow table* of live blocks beside the simulated heap.
 A real ``free`` trusts its argument and may corrupt the heap; memlab consults the shadow table
-first (:mod:`.shadow`), so a bad free is reported instead of performed.
+first, so a bad free is reported instead of performed. And every allocator asks the simulated
+OS for memory through ``_sbrk``, ``_mmap`` and ``_munmap``, which keep its footprint.
 """
 
 from __future__ import annotations
@@ -19,8 +28,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import ClassVar
 
-from ..errors import BadSize, HeapCorruption, MemlabError
-from ..events import Alloc, Event, Free, Move, Recorder, Resize
+from ..errors import BadSize, DoubleFree, HeapCorruption, InvalidFree, MemlabError, UseAfterFree, describe_block
+from ..events import Alloc, Event, Free, Grow, Move, Recorder, Resize, Shrink
 from ..memory import ALIGNMENT, check_alignment, check_size
 from ..os import OS
 from .blocks import ALLOCATED as ALLOCATED
@@ -31,11 +40,9 @@ from .blocks import SNAPSHOT_BYTES as SNAPSHOT_BYTES
 from .blocks import Block as Block
 from .blocks import HeapSnapshot as HeapSnapshot
 from .blocks import Stats as Stats
-from .os_calls import OSCalls
-from .shadow import ShadowTable
 
 
-class Allocator(ShadowTable, OSCalls):
+class Allocator:
     """Base class: validation, shadow table, statistics, events. See the module docstring."""
 
     name: ClassVar[str] = "allocator"
@@ -51,8 +58,9 @@ class Allocator(ShadowTable, OSCalls):
         self._counts: defaultdict[str, int] = defaultdict(int)  # not Counter: 3x faster to bump
         self._live_bytes = self._peak_live = 0
         self._footprint = self._peak_footprint = 0
+        self.request = 0  # the size of the allocation being served, 0 between requests
 
-    # -- the contract ---------------------------------------------------------------------
+    # -- the contract --------------------------------------------------------------------------
 
     def alloc(self, size: int, align: int | None = None) -> int:
         """Allocate ``size`` bytes aligned to ``align``; return the payload address."""
@@ -67,11 +75,14 @@ class Allocator(ShadowTable, OSCalls):
             except MemlabError as e:
                 e.step = self.step
                 raise
+        self.request = size
         try:
             address = self._alloc(size, align)
         except MemlabError as e:
             self._stamp(e)
             raise
+        finally:
+            self.request = 0
         self._live[address] = (size, self.step)
         if address in self._freed:
             del self._freed[address]
@@ -89,7 +100,7 @@ class Allocator(ShadowTable, OSCalls):
         entry = self._live.get(address) if type(address) is int else None
         size = entry[0] if entry is not None else self._live_size(address, "free")
         try:
-            self._free(address, size)
+            pending = self._free(address, size)
         except MemlabError as e:
             self._stamp(e)
             raise
@@ -99,6 +110,8 @@ class Allocator(ShadowTable, OSCalls):
         self._live_bytes -= size
         if self.recorder is not None:
             self._emit(Free(self.step, address, size))
+        if pending is not None:
+            self._with_step(self._after_free, address, size, pending)
 
     def resize(self, address: int, new_size: int) -> bool:
         """Grow or shrink a block in place; False (and nothing changed) if it cannot."""
@@ -139,12 +152,16 @@ class Allocator(ShadowTable, OSCalls):
         self.memory.fill(address, count * size)
         return address
 
-    # -- what subclasses write --------------------------------------------------------------
+    # -- what subclasses write -----------------------------------------------------------------
     def _alloc(self, size: int, align: int) -> int:
         raise NotImplementedError
 
-    def _free(self, address: int, size: int) -> None:
+    def _free(self, address: int, size: int) -> object:
+        """Release the block. Anything but None is handed to :meth:`_after_free`."""
         raise NotImplementedError
+
+    def _after_free(self, address: int, size: int, pending: object) -> None:
+        """The second half of a free, once the Free event is out (see the module docstring)."""
 
     def _resize(self, address: int, old_size: int, new_size: int) -> bool:
         return False
@@ -160,7 +177,7 @@ class Allocator(ShadowTable, OSCalls):
         """True when nothing is live and all freed memory is reusable as in a fresh allocator."""
         return not self._live and all(b.state not in (ALLOCATED, DEAD) for b in self.layout())
 
-    # -- views of the state ------------------------------------------------------------------
+    # -- views of the state --------------------------------------------------------------------
     @property
     def footprint(self) -> int:
         """Bytes this allocator has taken from the OS (or from its child allocator)."""
@@ -224,7 +241,7 @@ class Allocator(ShadowTable, OSCalls):
                 self._corrupt(f"payload of {size} bytes at {b.payload:#x} runs past its block", b.address)
         self._check()
 
-    # -- helpers for subclasses ---------------------------------------------------------------
+    # -- helpers for subclasses ----------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         if self.recorder is not None:
             self.recorder(event)
@@ -232,7 +249,7 @@ class Allocator(ShadowTable, OSCalls):
     def _corrupt(self, message: str, address: int | None = None) -> None:
         raise HeapCorruption(message, address=address, step=self.step)
 
-    # -- validation and bookkeeping --------------------------------------------------------
+    # -- validation and bookkeeping ------------------------------------------------------------
     def _relay(self, fn, *args):
         """Call into a child allocator, renumbering its errors with this allocator's step."""
         try:
@@ -290,3 +307,85 @@ class Allocator(ShadowTable, OSCalls):
         return (
             f"<{type(self).__name__}: {s.live_blocks} live blocks, {s.live_bytes} bytes live, footprint {s.footprint}>"
         )
+
+    # -- asking the OS for memory: sbrk, mmap and munmap, and the footprint they change --------
+    # Every call goes to :class:`~memlab.os.OS` (which may refuse with OutOfMemory, before anything
+    # changes), then counts in the allocator's footprint, rounded to whole pages for ``mmap``, and is
+    # announced as a Grow or Shrink event when someone records.
+
+    def _sbrk(self, increment: int) -> int:
+        """Grow the heap through the OS, counting the footprint and emitting Grow."""
+        address = self.os.sbrk(increment)
+        self._add_footprint(increment)
+        if self.recorder is not None:
+            self._emit(Grow(self.step, address, increment, "sbrk"))
+        return address
+
+    def _mmap(self, length: int) -> int:
+        address = self.os.mmap(length)
+        length = -(-length // self.os.page_size) * self.os.page_size
+        self._add_footprint(length)
+        if self.recorder is not None:
+            self._emit(Grow(self.step, address, length, "mmap"))
+        return address
+
+    def _munmap(self, address: int, length: int) -> None:
+        self.os.munmap(address, length)
+        length = -(-length // self.os.page_size) * self.os.page_size
+        self._add_footprint(-length)
+        if self.recorder is not None:
+            self._emit(Shrink(self.step, address, length, "munmap"))
+
+    def _add_footprint(self, n: int) -> None:
+        self._footprint += n
+        if self._footprint > self._peak_footprint:
+            self._peak_footprint = self._footprint
+
+    # -- the shadow table: looking up live blocks, and the errors for pointers that are not one ---
+    # Valgrind's Memcheck and AddressSanitizer keep *shadow memory* that says which bytes a program
+    # may touch. memlab keeps the same knowledge per block: payload address, requested size and the
+    # step that allocated it, plus the addresses freed since (``_live``, ``_freed``). ``_live_size``
+    # consults the table before any operation and turns a bad pointer into the typed error that
+    # names it: a double free, a use after free, an interior pointer, or no block at all.
+
+    def _block_of(self, address: int) -> tuple[int, int] | None:
+        """The live (payload address, size) containing ``address``, if any."""
+        for start, (size, _) in self._live.items():
+            if start <= address < start + size:
+                return start, size
+        return None
+
+    def _set_size(self, address: int, size: int) -> None:
+        old, since = self._live[address]
+        self._live[address] = (size, since)
+        self._live_bytes += size - old
+        self._peak_live = max(self._peak_live, self._live_bytes)
+
+    def _live_size(self, address: object, what: str) -> int:
+        """The size of the live block at ``address``, or the right typed error."""
+        entry = self._live.get(address) if isinstance(address, int) else None
+        if entry is not None:
+            return entry[0]
+        if not isinstance(address, int) or isinstance(address, bool):
+            raise InvalidFree(f"{what} of {address!r}: not an address", step=self.step)
+        if address in self._freed:
+            cls = DoubleFree if what == "free" else UseAfterFree
+            text = "double free" if what == "free" else f"{what} of a freed block"
+            raise cls(
+                f"{text} at {address:#x}",
+                address=address,
+                block=describe_block(address, 0, "freed", self._freed[address]).replace("0 bytes, ", ""),
+                step=self.step,
+            )
+        inside = self._block_of(address)
+        if inside is not None:
+            start, size = inside
+            since = self._live[start][1]
+            raise InvalidFree(
+                f"{what} of {address:#x}: an interior pointer, {address - start} bytes inside "
+                f"the {size}-byte block at {start:#x}",
+                address=address,
+                block=describe_block(start, size, "allocated", since),
+                step=self.step,
+            )
+        raise InvalidFree(f"{what} of {address:#x}: not the start of any live block", address=address, step=self.step)

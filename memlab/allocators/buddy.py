@@ -29,10 +29,24 @@ from dataclasses import dataclass
 from ..errors import BadAlignment, BadRequest, OutOfMemory, TooLarge
 from ..events import Event, Grow, Split
 from ..memory import align_up
-from .base import Allocator
-from .buddy_inspect import BuddyInspection, BuddySnapshot
+from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot
 from .fragmentation import Fragmentation, fragmentation_at_peak, internal_fragmentation
-from .registry import register
+
+# -- Reading a buddy zone: its layout, the snapshot the views draw, /proc/buddyinfo, and its invariants.
+#
+# ``free_counts()`` gives the numbers Linux prints in ``/proc/buddyinfo`` (free blocks per order).
+# ``check()`` walks every free list and the side table of allocated orders and names the first
+# broken invariant: a block off its order's grid, a block listed twice, two free buddies that were
+# not merged (Knuth's algorithm never leaves them so), or blocks that do not tile the zone.
+
+
+@dataclass(frozen=True, slots=True)
+class BuddySnapshot(HeapSnapshot):
+    """A heap snapshot plus what the buddy views need: the orders and the free-list lengths."""
+
+    min_order: int = 0
+    max_order: int = 0
+    free_area: tuple[int, ...] = ()  # free blocks per order, min_order first
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +71,17 @@ def order_for(size: int, min_order: int = 0) -> int:
     return max(min_order, (size - 1).bit_length())
 
 
-@register(
-    "buddy",
-    test_options={"max_order": 12, "min_order": 4},
-    max_request=1024,
-    aligns=(None, 16, 64, 256),
-)
-class Buddy(BuddyInspection, Allocator):
+class Buddy(Allocator):
     """Binary buddy allocator (Knuth §2.5; Linux's free_area[order])."""
 
     name = "buddy"
+
+    @staticmethod
+    def replay_options(sizes, options: dict) -> dict:
+        """Unless the spec sets one: a top order that holds a trace's largest request (4 KiB to 1 GiB)."""
+        if "max_order" in options:
+            return options
+        return {**options, "max_order": min(30, max(12, (max(sizes, default=1) - 1).bit_length()))}
 
     def __init__(self, max_order: int = 12, min_order: int = 4, *, blocks: int = 1, grow: bool = True, **kw) -> None:
         for what, value in (("max_order", max_order), ("min_order", min_order), ("blocks", blocks)):
@@ -85,7 +100,6 @@ class Buddy(BuddyInspection, Allocator):
         self._min_block = 1 << min_order
         self.free_area: list[dict[int, None]] = [{} for _ in range(max_order + 1)]  # ordered sets
         self.order_of: dict[int, int] = {}  # allocated block -> its order (the side table)
-        self._pending: tuple[int, int] | None = None
         self.start = align_up(self.os.brk_address, min(self.top, self.os.page_size))
         self.max_align = min(self.start & -self.start, self.top)
         pad = self.start - self.os.brk_address
@@ -151,20 +165,15 @@ class Buddy(BuddyInspection, Allocator):
         self.order_of[block] = k
         return block
 
-    def _free(self, address: int, size: int) -> None:
+    def _free(self, address: int, size: int) -> int:
+        """Put the block on its order's free list; its order goes on to :meth:`_after_free`."""
         k = self.order_of.pop(address)
         self.free_area[k][address] = None
-        if self.recorder is None:
-            self._merge(address, k)
-        else:
-            self._pending = (address, k)  # merge after the Free event, so the film runs in order
+        return k
 
-    def free(self, address: int) -> None:
-        super().free(address)
-        if self._pending is not None:
-            address, k = self._pending
-            self._pending = None
-            self._merge(address, k)
+    def _after_free(self, address: int, size: int, k: int) -> None:
+        """Merge after the Free event, so a recording shows the free first and then each merge."""
+        self._merge(address, k)
 
     def _merge(self, address: int, k: int) -> None:
         """Merge the free block with its buddy while the buddy is free and of the same order."""
@@ -199,6 +208,69 @@ class Buddy(BuddyInspection, Allocator):
     def buddy_of(self, address: int, order: int) -> int:
         """The address of the buddy of the order-``order`` block at ``address``."""
         return self.start + ((address - self.start) ^ (1 << order))
+
+    # -- layout, snapshot and checks -----------------------------------------------------------
+
+    def free_counts(self) -> list[int]:
+        """Free blocks per order, ``min_order`` first: the numbers /proc/buddyinfo prints."""
+        return [len(f) for f in self.free_area[self.min_order :]]
+
+    def layout(self) -> list[Block]:
+        live = self._live
+        blocks = [
+            Block(a, 1 << k, ALLOCATED, f"order {k}", requested=live.get(a, (0,))[0]) for a, k in self.order_of.items()
+        ]
+        for k, free in enumerate(self.free_area):
+            blocks.extend(Block(a, 1 << k, FREE, f"order {k}") for a in free)
+        blocks.sort(key=lambda b: b.address)
+        return blocks
+
+    def extent(self) -> tuple[int, int]:
+        return self.start, self.start + self.zone_blocks * self.top
+
+    def snapshot(self) -> BuddySnapshot:
+        base = super().snapshot()
+        return BuddySnapshot(
+            base.blocks,
+            base.start,
+            base.end,
+            base.stats,
+            base.data,
+            self.min_order,
+            self.max_order,
+            tuple(self.free_counts()),
+        )
+
+    def internal_fragmentation(self) -> Fragmentation:
+        """Requested bytes vs block bytes over the live blocks."""
+        return internal_fragmentation(self)
+
+    def reclaimed(self) -> bool:
+        return not self.order_of and len(self.free_area[self.max_order]) == self.zone_blocks
+
+    def _check(self) -> None:
+        start, end = self.extent()
+        seen: dict[int, int] = {}
+        for k, free in enumerate(self.free_area):
+            for a in free:
+                where = f"free block {a:#x} of order {k}"
+                if k < self.min_order:
+                    self._corrupt(f"{where} is below min_order {self.min_order}", a)
+                if (a - start) % (1 << k) or not start <= a < end:
+                    self._corrupt(f"{where} is not at a multiple of {1 << k} inside the zone", a)
+                if a in seen or a in self.order_of:
+                    self._corrupt(f"{where} is also listed as order {seen.get(a, self.order_of.get(a))}", a)
+                seen[a] = k
+                if k < self.max_order and self.buddy_of(a, k) in free:
+                    self._corrupt(f"{where} and its buddy {self.buddy_of(a, k):#x} are both free but not merged", a)
+        for a, k in self.order_of.items():
+            if a not in self._live:
+                self._corrupt(f"block {a:#x} of order {k} is in the side table but not live", a)
+            if self._live[a][0] > 1 << k:
+                self._corrupt(f"block {a:#x} of order {k} is smaller than its {self._live[a][0]}-byte payload", a)
+        total = sum(1 << k for k in seen.values()) + sum(1 << k for k in self.order_of.values())
+        if total != end - start:
+            self._corrupt(f"blocks cover {total} bytes but the zone has {end - start}")
 
 
 __all__ = [

@@ -20,20 +20,23 @@ from ..errors import OutOfMemory
 from ..events import Reset
 from ..memory import align_up, check_size
 from .base import ALLOCATED, DEAD, FREE, Allocator, Block
-from .registry import register
 
 
-@register(
-    "bump",
-    test_options={"size": 1 << 16},
-    returns_to_empty=False,
-    max_request=256,
-    aligns=(None, 1, 16, 64),
-)
 class Bump(Allocator):
     """Bump allocator over a fixed buffer (Zig's FixedBufferAllocator)."""
 
     name = "bump"
+
+    CAP = 64 << 20
+    """The largest buffer a replay gives a bump allocator (it never reuses, so it needs a lot)."""
+
+    @classmethod
+    def replay_options(cls, sizes, options: dict) -> dict:
+        """Unless the spec sets a buffer: one for every byte a trace requests (16-aligned each), up to :attr:`CAP`."""
+        if "size" in options or "buffer" in options:
+            return options
+        need = sum(-(-size // 16) * 16 for size in sizes)
+        return {**options, "size": min(cls.CAP, max(4096, -(-need // 4096) * 4096))}
 
     def __init__(self, size: int = 4096, *, buffer: tuple[int, int] | None = None, **kw) -> None:
         if buffer is None and "os" not in kw and isinstance(size, int):

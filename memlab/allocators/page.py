@@ -25,15 +25,8 @@ from __future__ import annotations
 from ..events import Grow, Shrink
 from ..memory import align_up
 from .base import ALLOCATED, DEAD, FREE, Allocator, Block
-from .registry import register
 
 
-@register(
-    "page",
-    test_options={"limit": 2 << 20},
-    max_request=10_000,
-    aligns=(None, 64, 4096),
-)
 class PageAllocator(Allocator):
     """Whole pages from mmap for every request (Zig's page_allocator)."""
 

@@ -25,7 +25,6 @@ from ..errors import BadAlignment, BadRequest, InvalidFree, OutOfMemory, TooLarg
 from ..events import Grow
 from ..memory import WORD, align_up, is_power_of_two
 from .base import ALLOCATED, DEAD, FREE, Allocator, Block, HeapSnapshot
-from .registry import register
 
 
 class NotInPool(InvalidFree):
@@ -40,7 +39,6 @@ class PoolSnapshot(HeapSnapshot):
     chain: tuple[int, ...] = ()
 
 
-@register("pool", test_options={"size": 512, "blocks": 16}, max_request=512, aligns=(None, 8))
 class Pool(Allocator):
     """Fixed-size block pool with the free list threaded through the free blocks (Zig's MemoryPool)."""
 

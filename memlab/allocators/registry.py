@@ -1,26 +1,42 @@
 """Build any allocator by name: ``memlab.allocator("freelist:list=explicit,fit=best")``.
 
-Each allocator module registers its class once with :func:`register`; the registry also keeps
-the hints the property suite needs (which sizes make sense, whether frees must be LIFO).
+The registry holds one :class:`Entry` per name: the class, a one-line summary, and what the
+layers above need to know about it without trying it out:
+
+* the trace layer: whether it is *general purpose* (serves requests of any size, freed in any
+  order, so a real program's trace can go through it), whether it *wraps* another allocator,
+  and the options a replay adds so that a fixed-capacity allocator holds the whole trace;
+* the property suite: the sizes, alignments and free order that make sense, the options to test
+  it with, and whether freeing everything brings it back to its empty state.
+
+Entries are listed explicitly where their classes live (:mod:`memlab.allocators` names every
+strategy, :mod:`memlab.compose` its wrappers) and added with :func:`register`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadRequest
 from .base import Allocator
 
+ReplayOptions = Callable[[Sequence[int], dict[str, Any]], dict[str, Any]]
+"""Given the request sizes of a trace and the spec's options, the options to replay all of it with."""
+
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered allocator and how the property suite should exercise it."""
+    """A registered allocator, and what the trace layer and the property suite need to know of it."""
 
     name: str
     factory: Callable[..., Allocator]
     summary: str
+    general_purpose: bool = True  # any size, freed in any order: a real trace can go through it
+    wraps: bool = False  # adds one behaviour to another allocator, which a replay should use instead
+    replay_options: ReplayOptions | None = None
+    why_not: str = ""  # for a strategy that is not general purpose: why a trace cannot use it
     free_order: str = "any"  # "any", or "lifo" for the stack
     returns_to_empty: bool = True  # freeing everything makes it reclaimed()
     max_request: int = 512
@@ -28,18 +44,21 @@ class Entry:
     test_options: dict[str, Any] = field(default_factory=dict)
 
 
+def entry(name: str, factory: Callable[..., Allocator], **hints: Any) -> Entry:
+    """An :class:`Entry` for ``factory``, its summary the first line of its docstring."""
+    summary = (factory.__doc__ or name).strip().splitlines()[0]
+    return Entry(name, factory, summary, **hints)
+
+
 REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, **hints: Any) -> Callable[[type], type]:
-    """Class decorator: make ``memlab.allocator(name, ...)`` build this class."""
-
-    def decorate(cls: type) -> type:
-        summary = (cls.__doc__ or name).strip().splitlines()[0]
-        REGISTRY[name] = Entry(name, cls, summary, **hints)
-        return cls
-
-    return decorate
+def register(*entries: Entry) -> None:
+    """Make ``memlab.allocator(entry.name, ...)`` build each entry's class."""
+    for e in entries:
+        if e.name in REGISTRY and REGISTRY[e.name].factory is not e.factory:
+            raise BadRequest(f"the allocator name {e.name!r} is taken by {REGISTRY[e.name].factory.__name__}")
+        REGISTRY[e.name] = e
 
 
 def _value(text: str) -> Any:

@@ -7,22 +7,38 @@ purpose, a leak-checking testing allocator, a thread-safe one. :class:`ArrayList
 that takes its allocator as an argument.
 """
 
-from .wrapper import Wrapper, build  # noqa: I001  (first: the others build on it)
+from ..allocators.registry import entry, register
+from ..allocators.wrapper import Wrapper, build
 from .arraylist import ArrayList
 from .failing import AllocationFailureMishandled, FailingAllocator, check_all_allocation_failures
 from .fallback import StackFallback
 from .interface import CustomAllocator, Interface, VTable, interface
+from .testing import TestingAllocator
 from .threadsafe import ThreadSafe
 
+WRAPPERS = (
+    entry(
+        "stackfallback",
+        StackFallback,
+        wraps=True,
+        returns_to_empty=False,
+        max_request=256,
+        aligns=(None, 1, 16, 64),
+        test_options={"size": 512, "fallback": "bump:size=65536"},
+    ),
+    entry(
+        "threadsafe",
+        ThreadSafe,
+        wraps=True,
+        returns_to_empty=False,
+        max_request=256,
+        aligns=(None, 1, 16, 64),
+        test_options={"inner": "bump:size=65536"},
+    ),
+)
+"""The wrappers a name builds (``memlab.allocator("threadsafe", inner="buddy")``)."""
 
-def __getattr__(name: str):
-    # testing builds on memlab.manual, which builds on this package: import it on first use
-    if name == "TestingAllocator":
-        from .testing import TestingAllocator
-
-        return TestingAllocator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+register(*WRAPPERS)
 
 __all__ = [
     "AllocationFailureMishandled",
@@ -34,6 +50,7 @@ __all__ = [
     "TestingAllocator",
     "ThreadSafe",
     "VTable",
+    "WRAPPERS",
     "Wrapper",
     "build",
     "check_all_allocation_failures",

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..allocators.base import Allocator
+from ..allocators.wrapper import Child, Wrapper, build
 from ..errors import BadRequest, MemlabError, OutOfMemory
 from ..manual.sites import Site, capture
-from .wrapper import Child, Wrapper, build
 
 
 def _index(name: str, value: object) -> int | None:

@@ -15,18 +15,10 @@ from typing import Any
 
 from ..allocators.base import Allocator, Block
 from ..allocators.bump import Bump
-from ..allocators.registry import register
+from ..allocators.wrapper import Child, Wrapper
 from ..errors import OutOfMemory
-from .wrapper import Child, Wrapper
 
 
-@register(
-    "stackfallback",
-    test_options={"size": 512, "fallback": "bump:size=65536"},
-    returns_to_empty=False,
-    max_request=256,
-    aligns=(None, 1, 16, 64),
-)
 class StackFallback(Wrapper):
     """A fixed (stack) buffer first, then a fallback allocator (Zig's stackFallback)."""
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..allocators.wrapper import Child
 from ..events import Event
 from ..manual.debug import DebugAllocator
 from ..manual.sites import at
-from .wrapper import Child
 
 
 @dataclass(frozen=True, slots=True)

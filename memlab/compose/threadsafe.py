@@ -11,17 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..allocators.registry import register
-from .wrapper import Child, Wrapper
+from ..allocators.wrapper import Child, Wrapper
 
 
-@register(
-    "threadsafe",
-    test_options={"inner": "bump:size=65536"},
-    returns_to_empty=False,
-    max_request=256,
-    aligns=(None, 1, 16, 64),
-)
 class ThreadSafe(Wrapper):
     """A mutex around a child allocator (Zig's ThreadSafeAllocator); counts lock acquisitions."""
 

@@ -1,35 +1,95 @@
 """Lecture demos: one line per topic brings up a large, scripted player for a projector.
 
-``memlab.demo("buddy")`` imports ``memlab.demos.buddy`` and calls its ``demo(scale=...)``,
-which returns a :class:`~memlab.widgets.player.Player` over a scripted scenario. Each demo
-module also has a one-line ``TITLE``. ``topics()`` lists what is available.
+``memlab.demo("buddy")`` calls ``memlab.demos.buddy.demo(scale=...)``, which returns a
+:class:`~memlab.widgets.Player` over a scripted scenario built around the surprise of that
+topic's notebook. Each topic module also has a one-line ``TITLE``. :data:`TOPICS` names them all,
+in course order; the topic modules are public (notebooks use their scenarios too).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from . import (
+    arc,
+    arena,
+    buddy,
+    coalescing,
+    compose,
+    cycles,
+    footers,
+    freelist,
+    manual,
+    ownership,
+    pages,
+    pool,
+    refcount,
+    segregated,
+    slab,
+    stack,
+    tcmalloc,
+    tracing,
+    workloads,
+)
 
 PROJECTOR = 1.6  # how much larger than a notebook player a demo is drawn
 
+TOPICS = {
+    "stack": stack,
+    "arena": arena,
+    "freelist": freelist,
+    "coalescing": coalescing,
+    "footers": footers,
+    "segregated": segregated,
+    "buddy": buddy,
+    "pool": pool,
+    "slab": slab,
+    "pages": pages,
+    "tcmalloc": tcmalloc,
+    "compose": compose,
+    "workloads": workloads,
+    "manual": manual,
+    "refcount": refcount,
+    "arc": arc,
+    "cycles": cycles,
+    "ownership": ownership,
+    "tracing": tracing,
+}
+"""Every demo topic and its module, in the order of the course."""
+
 
 def topics() -> list[str]:
-    """The demo topics, in course order where the module sets ``ORDER``."""
-    found = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if callable(getattr(module, "demo", None)):  # not the module of the ``demos export`` command
-            found.append((getattr(module, "ORDER", 99), info.name))
-    return [name for _, name in sorted(found)]
+    """The demo topics, in course order."""
+    return list(TOPICS)
 
 
 def demo(topic: str, *, scale: float = PROJECTOR):
     """A projector-sized player for ``topic`` (see :func:`topics`)."""
-    names = topics()
-    if topic not in names:
-        raise ValueError(f"no demo called {topic!r}; the demos are: {', '.join(names)}")
-    module = importlib.import_module(f"{__name__}.{topic}")
-    return module.demo(scale=scale)
+    if topic not in TOPICS:
+        raise ValueError(f"no demo called {topic!r}; the demos are: {', '.join(TOPICS)}")
+    return TOPICS[topic].demo(scale=scale)
 
 
-__all__ = ["PROJECTOR", "demo", "topics"]
+__all__ = [
+    "PROJECTOR",
+    "TOPICS",
+    "arc",
+    "arena",
+    "buddy",
+    "coalescing",
+    "compose",
+    "cycles",
+    "demo",
+    "footers",
+    "freelist",
+    "manual",
+    "ownership",
+    "pages",
+    "pool",
+    "refcount",
+    "segregated",
+    "slab",
+    "stack",
+    "tcmalloc",
+    "topics",
+    "tracing",
+    "workloads",
+]

@@ -9,7 +9,6 @@ from ..widgets.graph import graph_player
 from ..widgets.player import Player
 
 TITLE = "ARC: the compiler inserts every retain and release (Person and Apartment, weak tenant)"
-ORDER = 15
 
 
 def scenario() -> tuple[Heap, Recording]:

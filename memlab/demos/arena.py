@@ -14,7 +14,6 @@ from ..widgets import heap_player
 from ..widgets.player import Player
 
 TITLE = "Arenas: every block freed in one store"
-ORDER = 2
 
 
 def demo(scale: float = 1.6) -> Player:

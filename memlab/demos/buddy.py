@@ -15,7 +15,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Buddy allocation: split on the way down, merge on the way up"
-ORDER = 6
 
 
 def demo(scale: float = 1.6) -> Player:

@@ -8,7 +8,7 @@ the heap map a table decodes every header, footer and link word, boxing the ones
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
+from ..allocators.freelist.heap import FreeListHeap
 from ..events import Recording
 from ..viz import keys
 from ..viz.tags import tags_view
@@ -16,7 +16,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Coalescing: the four cases, in the boundary tags"
-ORDER = 4
 
 ORDER_OF_FREES = "baced"
 

@@ -16,7 +16,6 @@ from ..widgets import Ask, heap_player
 from ..widgets.player import Player
 
 TITLE = "A test that fails on a leak"
-ORDER = 11
 
 
 TESTS = """

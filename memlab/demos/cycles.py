@@ -16,7 +16,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Cycle collection: garbage is found by pretending to delete it"
-ORDER = 16
 
 
 def scenario() -> Heap:

@@ -13,7 +13,6 @@ from ..widgets.player import Player
 from .coalescing import demo as coalescing_demo
 
 TITLE = "Coalescing without allocated footers: one bit says the left block is free"
-ORDER = 4.5
 
 
 def demo(scale: float = 1.6) -> Player:

@@ -7,13 +7,12 @@ third; first fit, on the same heap and requests, fits all three without asking t
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
+from ..allocators.freelist.heap import FreeListHeap
 from ..events import Frame, Note, Recording
 from ..viz import keys
 from ..widgets import Ask, heap_player
 
 TITLE = "Free lists: best fit is not always best"
-ORDER = 3
 
 HOLES = (320, 296)
 """Requests whose blocks (328 and 304 bytes) become the two holes."""

@@ -11,7 +11,7 @@ heap-use-after-free.
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
+from ..allocators.freelist.heap import FreeListHeap
 from ..errors import UseAfterFree
 from ..events import Frame, Note, Recording
 from ..manual import DebugAllocator, ManualHeap
@@ -21,7 +21,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Manual memory: a use after free reads someone else's data"
-ORDER = 13
 WINDOW = 128
 """Bytes of the hexdump under the heap map (from the start of the heap)."""
 

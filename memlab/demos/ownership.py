@@ -10,7 +10,6 @@ from ..viz.timeline import ownership_view
 from ..widgets.player import Player
 
 TITLE = "Ownership: a move, a refused borrow (E0502), drops in reverse order"
-ORDER = 17
 
 
 def scenario() -> tuple[Ownership, Recording]:

@@ -12,7 +12,6 @@ from ..widgets import heap_player
 from ..widgets.player import Player
 
 TITLE = "Pages: one system call per request"
-ORDER = 9
 
 
 def demo(scale: float = 1.6) -> Player:

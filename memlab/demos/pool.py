@@ -14,7 +14,6 @@ from ..viz.pool import pool_svg
 from ..widgets.player import Player
 
 TITLE = "Pools: the free list costs zero extra bytes"
-ORDER = 7
 
 
 def demo(scale: float = 1.6) -> Player:

@@ -11,7 +11,6 @@ from ..widgets.graph import graph_player
 from ..widgets.player import Player
 
 TITLE = "Reference counting: a cascade of frees, then a cycle that never dies"
-ORDER = 14
 
 
 def scenario() -> tuple[Heap, Recording]:

@@ -10,15 +10,14 @@ whole heap.
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
-from ..allocators.freelist_lists import class_range, size_class
-from ..allocators.freelist_tags import adjusted_size
+from ..allocators.freelist.heap import FreeListHeap
+from ..allocators.freelist.lists import class_range, size_class
+from ..allocators.freelist.tags import adjusted_size
 from ..events import Note, Recording
 from ..viz.tags import tags_view
 from ..widgets.player import Player
 
 TITLE = "Segregated fits: each request searches its own size class"
-ORDER = 5
 
 SETUP = (8,) * 6 + (100, 8, 40, 8, 300, 8, 20, 8, 60, 8, 100, 8)
 """Requests made first: small separators between blocks of several classes."""

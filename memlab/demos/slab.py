@@ -7,13 +7,12 @@ destructor runs only when a free slab is reaped.
 
 from __future__ import annotations
 
-from ..allocators.slab_cache import SlabCache
+from ..allocators.slab.cache import SlabCache
 from ..events import Note
 from ..viz.slab import slab_view
 from ..widgets.player import Player
 
 TITLE = "Slab allocation: construct once, allocate many times"
-ORDER = 8
 LOCK_INIT = 0x10C4ED  # what the constructor writes: "a lock, initialised"
 
 

@@ -15,7 +15,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "The stack: last in, first out, and a frame goes in one store"
-ORDER = 1
 
 
 def demo(scale: float = 1.6) -> Player:

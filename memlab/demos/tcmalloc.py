@@ -7,13 +7,12 @@ cache. The header counts the locks; the last step compares them with one lock pe
 
 from __future__ import annotations
 
-from ..allocators.tcmalloc import TCMalloc
+from ..allocators.tcmalloc.tcmalloc import TCMalloc
 from ..events import Note
 from ..viz.tcmalloc import tcmalloc_view
 from ..widgets.player import Player
 
 TITLE = "Thread caching: a cache per thread, (almost) no locks"
-ORDER = 10
 
 
 def scenario(heap: TCMalloc) -> int:

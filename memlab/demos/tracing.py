@@ -15,7 +15,6 @@ from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Mark-sweep: cycles are no problem; pauses are"
-ORDER = 18
 
 
 def scenario() -> Heap:

@@ -9,13 +9,12 @@ CS:APP's explicit free list in address order (Johnstone and Wilson's good policy
 
 from __future__ import annotations
 
-from ..allocators.freelist import FreeListHeap
+from ..allocators.freelist.heap import FreeListHeap
 from ..events import Note, Recording
 from ..traces import from_ops, replay, shipped
 from ..widgets import Ask, heap_player
 
 TITLE = "Real workloads: the first malloc calls of ls"
-ORDER = 12
 TRACE = "ls-zoneinfo"
 OPS = 15
 OPENING = (472, 4096, 1600, 1024)

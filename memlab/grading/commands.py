@@ -7,19 +7,17 @@ import csv
 import json
 import sys
 
-from ..cli import command
 from ..errors import BadRequest
 from .limits import Limits
 
 
-@command(
-    "grade",
-    help="grade exercise notebooks, each question in its own sandboxed process",
-    description="Grade each SUBMISSION (a notebook made from exercises/, or a folder of them). Every question "
-    "runs in its own process with a time limit and an output cap; a crash, hang or flood scores that question 0 "
-    "with the reason. Hidden tests come from the exercises' source notebooks (--source).",
-)
-def _grade(parser: argparse.ArgumentParser):
+def grade_command(parser: argparse.ArgumentParser):
+    """grade exercise notebooks, each question in its own sandboxed process.
+
+    Grade each SUBMISSION (a notebook made from exercises/, or a folder of them). Every question
+    runs in its own process with a time limit and an output cap; a crash, hang or flood scores that
+    question 0 with the reason. Hidden tests come from the exercises' source notebooks (--source).
+    """
     parser.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--json", action="store_true", help="a JSON list, one object per submission (Gradescope's shape)")
@@ -53,13 +51,12 @@ def _grade(parser: argparse.ArgumentParser):
     return run
 
 
-@command(
-    "exercises build",
-    help="make exercises/ and solutions/ from exercises/source/",
-    description="Build the learners' exercises (stubs, no hidden tests) and the executed solutions from the "
-    "source notebooks. --check only reports drift between the committed files and their sources.",
-)
-def _build(parser: argparse.ArgumentParser):
+def exercises_build_command(parser: argparse.ArgumentParser):
+    """make exercises/ and solutions/ from exercises/source/.
+
+    Build the learners' exercises (stubs, no hidden tests) and the executed solutions from the
+    source notebooks. --check only reports drift between the committed files and their sources.
+    """
     parser.add_argument("names", nargs="*", metavar="EXERCISE", help="numbers or names (default: all)")
     parser.add_argument("--root", default=".", help="the course folder (default: here)")
     parser.add_argument("--no-execute", action="store_true", help="do not run the solutions")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..compose.wrapper import Child, build
+from ..allocators.wrapper import Child, build
 from ..errors import BadRequest, BadSize
 from .debug import DebugAllocator
 from .errors import SegmentationFault

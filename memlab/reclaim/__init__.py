@@ -7,10 +7,10 @@ Every scheme module is imported here, so that its name is registered.
 """
 
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
-from .copying import Copying, SemiSpace
+from .copying import FORWARDED, Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
-from .objects import Frame, Heap, Obj
+from .objects import Heap, Obj, ScopeFrame
 from .refcount import RefCounting
 from .scheme import SCHEMES, Manual, Scheme, scheme
 from .snapshot import Edge, GraphSnapshot, Node, Variable
@@ -27,6 +27,7 @@ from .types import (
 )
 
 __all__ = [
+    "FORWARDED",
     "CPythonGC",
     "WeakRef",
     "BaconRajan",
@@ -44,7 +45,7 @@ __all__ = [
     "DeadObject",
     "DoubleRelease",
     "Edge",
-    "Frame",
+    "ScopeFrame",
     "GraphSnapshot",
     "Heap",
     "Manual",

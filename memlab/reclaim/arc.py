@@ -28,23 +28,49 @@ detects that only after the fact).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..errors import HeapCorruption
-from .arc_autorelease import AutoreleasePools
-from .arc_errors import ARCError, NoAutoreleasePool, UnownedAccess
-from .arc_side_table import SideTables
-from .events import Deinit, Release, Retain, StateChange
-from .objects import Obj, Var
+from ..errors import HeapCorruption, UseAfterFree
+from .events import Dealloc, Deinit, PoolPushPop, Release, Retain, StateChange
+from .objects import Obj, VarSlot
 from .refcount import RefCounting
 from .scheme import scheme
-from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK
+from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK, ReclaimError
+
+# -- The runtime errors of Swift's ARC, and Objective-C's missing autorelease pool.
+
+
+class ARCError(ReclaimError):
+    """A Swift runtime error under ARC."""
+
+
+class UnownedAccess(ARCError, UseAfterFree):
+    """An unowned reference read after its object was deinitialized (Swift traps)."""
+
+
+class NoAutoreleasePool(ARCError):
+    """``autorelease`` with no pool in place (Objective-C just leaks and logs)."""
+
+
+# -- Swift's side tables: where a weak reference points, so that it can read nil later.
+#
+# The first weak reference to an object allocates its *side table* on the heap (here two words:
+# the object's address and the weak count) and stores the table's address in the object's header.
+# A weak variable holds the side table's address, not the object's, so the object's memory can be
+# freed while weak references remain; they then read nil, and the side table is freed with the
+# last of them. Follows Swift's runtime (``HeapObjectSideTableEntry``, ``swift_weakAssign``,
+# ``swift_weakDestroy``); simplification: Swift's side table also takes over the strong and unowned
+# counts, here they stay in the object's header.
+
+SIDE_TABLE = 16  # bytes: the object's address and the weak count
+
 
 CALL_COLUMN = 40
 
 
 @dataclass
-class Line:
+class ArcLine:
     """One of the learner's operations and the runtime calls inserted for it."""
 
     step: int
@@ -55,7 +81,7 @@ class Line:
 
 
 @scheme("arc")
-class ARC(SideTables, AutoreleasePools, RefCounting):
+class ARC(RefCounting):
     """Swift's ARC: strong, weak (zeroing, via a side table) and unowned references."""
 
     header = ("strong", "unowned", "side")
@@ -65,7 +91,7 @@ class ARC(SideTables, AutoreleasePools, RefCounting):
 
     def __init__(self) -> None:
         super().__init__()
-        self.lines: list[Line] = []
+        self.lines: list[ArcLine] = []
         self.side_of: dict[int, int] = {}  # object id -> side table address
         self.side_tables: dict[int, Obj] = {}  # side table address -> object
         self.deinit_step: dict[int, int] = {}
@@ -73,7 +99,7 @@ class ARC(SideTables, AutoreleasePools, RefCounting):
 
     # -- the listing --------------------------------------------------------------------------
     def statement(self, text: str) -> None:
-        self.lines.append(Line(self.heap.step, text))
+        self.lines.append(ArcLine(self.heap.step, text))
 
     def call(self, text: str, note: str = "") -> None:
         if self.lines:
@@ -122,7 +148,7 @@ class ARC(SideTables, AutoreleasePools, RefCounting):
         heap.set_word(obj, word, n)
         heap.counters[call] += 1
         arrow = f"{n - delta} → {n}"
-        label = place.name if isinstance(place, Var) else heap.label(obj)
+        label = place.name if isinstance(place, VarSlot) else heap.label(obj)
         self.call(f"{call}({label})", f"{obj._name}: {word} {arrow}")
         if heap.recorder is not None:
             cls = Retain if delta > 0 else Release
@@ -242,6 +268,111 @@ class ARC(SideTables, AutoreleasePools, RefCounting):
                     address=obj._address,
                     step=heap.step,
                 )
+
+    # -- weak references through side tables ---------------------------------------------------
+
+    def weak_count(self, obj: Obj) -> int:
+        """How many weak references point at ``obj`` (through its side table)."""
+        side = self.side_of.get(obj._id)
+        return self.heap.memory.read_word(side + 8) if side else 0
+
+    def _weak(self, obj: Obj, delta: int) -> None:
+        heap = self.heap
+        side = self.side_of.get(obj._id)
+        if side is None:
+            side = heap.allocator.alloc(SIDE_TABLE)
+            heap.memory.write_word(side, obj._address)
+            heap.memory.write_word(side + 8, 0)
+            self.side_of[obj._id], self.side_tables[side] = side, obj
+            heap.set_word(obj, "side", side)
+            self.call("(side table allocated)", f"{obj._name}: side table at {side:#x}")
+        n = heap.memory.read_word(side + 8) + delta
+        heap.memory.write_word(side + 8, n)
+        call = "swift_weakAssign" if delta > 0 else "swift_weakDestroy"
+        heap.counters[call] += 1
+        self.call(f"{call}({heap.label(obj)})", f"{obj._name}: weak {n - delta} → {n}")
+        if heap.recorder is not None:
+            cls = Retain if delta > 0 else Release
+            heap.emit(cls(heap.step, obj._name, obj._id, obj._address, n, "weak", call))
+        if n == 0 and obj._state == FREED:
+            self._free_side_table(obj)
+
+    def _free_side_table(self, obj: Obj) -> None:
+        heap = self.heap
+        side = self.side_of.pop(obj._id)
+        del self.side_tables[side]
+        heap.allocator.free(side)
+        self.call("(side table freed)", f"{obj._name} is dead")
+        if heap.recorder is not None:
+            heap.emit(Dealloc(heap.step, obj._name, obj._id, side, SIDE_TABLE, "its side table"))
+        if obj._state == FREED:
+            self._state(obj, DEAD)
+            heap.bury(obj)
+
+    def encode(self, place, obj: Obj | None) -> int:
+        if obj is None:
+            return 0
+        return self.side_of[obj._id] if place.kind == WEAK else obj._address
+
+    def decode(self, place, word: int) -> Obj | None:
+        if not word:
+            return None
+        return self.side_tables.get(word) if place.kind == WEAK else self.heap._at.get(word)
+
+    # -- autorelease pools ---------------------------------------------------------------------
+    # Autorelease pools, as in Objective-C: an owned reference handed to the innermost pool.
+    #
+    # ``objc_autorelease(obj)`` gives one +1 of ``obj`` to the innermost pool instead of releasing it
+    # now, so a method can return an object it owns without the caller having to release it; when the
+    # pool ends (``objc_autoreleasePoolPop``, the closing brace of ``@autoreleasepool``) every pending
+    # object is released. Autoreleasing with no pool in place is reported, as Foundation's
+    # ``__NSAutoreleaseNoPool`` message does (Objective-C then just leaks the object).
+
+    @contextmanager
+    def autoreleasepool(self):
+        """``with heap.autoreleasepool(): ...``: pending objects are released when it ends."""
+        heap = self.heap
+        with heap.operation("autoreleasepool {"):
+            self.pools.append([])
+            self.call("objc_autoreleasePoolPush()")
+            if heap.recorder is not None:
+                heap.emit(PoolPushPop(heap.step, len(self.pools), True))
+        depth = len(self.pools)
+        try:
+            yield
+        finally:
+            if len(self.pools) == depth:
+                self._pop()
+
+    def _pop(self) -> None:
+        heap = self.heap
+        with heap.operation("} // end of autoreleasepool"):
+            pending = self.pools.pop()
+            self.call("objc_autoreleasePoolPop()", f"releases {len(pending)} object(s)")
+            for obj in pending:
+                self.release(obj, None)
+            if heap.recorder is not None:
+                heap.emit(PoolPushPop(heap.step, len(self.pools) + 1, False, len(pending)))
+
+    def autorelease(self, obj: Obj) -> Obj:
+        """Hand one owned +1 of ``obj`` to the innermost pool; returns ``obj``."""
+        heap = self.heap
+        heap.usable(obj, "autorelease()")
+        if not self.pools:
+            raise NoAutoreleasePool(
+                f"*** __NSAutoreleaseNoPool(): Object {obj._address:#x} of class {obj._type.name} "
+                f"({obj._name}) autoreleased with no pool in place - just leaking",
+                address=obj._address,
+                step=heap.step,
+            )
+        with heap.operation(f"autorelease({heap.label(obj)})"):
+            if obj._temp is not None:
+                heap.unfloat(obj)
+            else:
+                self.retain(obj, None)
+            self.pools[-1].append(obj)
+            self.call(f"objc_autorelease({heap.label(obj)})", f"pool {len(self.pools)} will release it")
+        return obj
 
 
 __all__ = ["ARC", "ARCError", "NoAutoreleasePool", "UnownedAccess"]

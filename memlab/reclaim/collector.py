@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..events import Event
 from .events import Collected, Phase
-from .objects import Obj, Var
+from .objects import Obj, VarSlot
 from .scheme import Scheme
 from .types import LIVE, STRONG, BadField
 
@@ -92,7 +92,7 @@ class Tracing(Scheme):
         if reason:
             self.collect(reason=reason)
 
-    def roots_now(self) -> list[tuple[Var | None, str, Obj]]:
+    def roots_now(self) -> list[tuple[VarSlot | None, str, Obj]]:
         """Every root with its variable and a label: variables, temporaries, arguments of ``new``."""
         heap, found = self.heap, []
         for var, obj in heap.roots():

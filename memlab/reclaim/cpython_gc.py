@@ -30,20 +30,49 @@ before the object, with the list links); weak references live beside the heap; n
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 from ..errors import HeapCorruption
-from .cpython_finalize import Finalization
-from .cpython_weakref import WeakRef, WeakRefs
-from .events import Collected, GcRefs, Moved, Phase
+from .events import Collected, Finalize, GcRefs, Moved, Phase, Resurrect, WeakCleared
 from .objects import Obj
 from .refcount import RefCounting
 from .scheme import scheme
 from .types import LIVE, BadField, CollectionInProgress
 
+# -- Weak references of CPython: ``weakref.ref(obj, callback)`` and clearing them when obj dies.
+#
+# As in CPython, a weak reference does not keep its object alive: calling it returns the object,
+# or None once the object is gone. When an object dies, by its refcount reaching zero or as
+# cyclic garbage (the collector's ``handle_weakrefs`` step runs before any finalizer), its weak
+# references are cleared first and their callbacks run, seeing None. An exception in a callback is
+# printed as "Exception ignored ..." and otherwise ignored, as CPython does. Simplification: weak
+# references live beside the heap, not as objects in it.
+
+
+class WeakRef:
+    """A weak reference, like Python's ``weakref.ref``: call it to get the object or None."""
+
+    __slots__ = ("_target", "callback")
+
+    def __init__(self, target: Obj, callback: Callable[[WeakRef], object] | None) -> None:
+        self._target: Obj | None = target
+        self.callback = callback
+
+    def __call__(self) -> Obj | None:
+        target = self._target
+        return target if target is not None and target._state == LIVE else None
+
+    def __repr__(self) -> str:
+        target = self()
+        return f"<weakref to {target._name}>" if target is not None else "<weakref; dead>"
+
+
 GENERATIONS = 3
 
 
 @scheme("cpython")
-class CPythonGC(WeakRefs, Finalization, RefCounting):
+class CPythonGC(RefCounting):
     """Reference counting plus CPython's generational cycle collector."""
 
     header = ("rc", "gc_refs")
@@ -226,6 +255,97 @@ class CPythonGC(WeakRefs, Finalization, RefCounting):
                 raise HeapCorruption(
                     f"{obj._name} is in {homes} generations", address=obj._address, step=self.heap.step
                 )
+
+    # -- weak references, and clearing them ----------------------------------------------------
+
+    def begin(self, obj: Obj) -> bool:
+        going = super().begin(obj)
+        if going:
+            self._clear_weakrefs(obj)
+        return going
+
+    def weakref(self, obj: Obj, callback: Callable[[WeakRef], object] | None = None) -> WeakRef:
+        """``weakref.ref(obj, callback)``: reads None once ``obj`` is gone; the callback then runs."""
+        self.heap.usable(obj, "weakref()")
+        if callback is not None and not callable(callback):
+            raise BadField(f"weakref callback {callback!r} is not callable", step=self.heap.step)
+        ref = WeakRef(obj, callback)
+        self.weakrefs.setdefault(obj._id, []).append(ref)
+        return ref
+
+    def _clear_weakrefs(self, obj: Obj) -> None:
+        refs = self.weakrefs.pop(obj._id, [])
+        if not refs:
+            return
+        heap = self.heap
+        for ref in refs:
+            ref._target = None
+        if heap.recorder is not None:
+            heap.emit(WeakCleared(heap.step, obj._name, obj._id, obj._address, len(refs)))
+        for ref in refs:
+            if ref.callback is not None:
+                try:
+                    ref.callback(ref)
+                except Exception as e:  # noqa: BLE001  (as CPython: reported, then ignored)
+                    heap.ignored.append(e)
+                    print(f"Exception ignored in weakref callback for {obj._name}: {e!r}", file=sys.stderr)
+
+    # -- finalize_garbage, handle_resurrected_objects, delete_garbage --------------------------
+    # What CPython's cycle collector does with the unreachable objects: PEP 442's safe finalization.
+    #
+    # Since Python 3.4 (PEP 442) the collector runs each finalizer (``__del__``) of cyclic garbage
+    # once, remembered by a FINALIZED bit; a finalizer may *resurrect* objects by storing a reference
+    # to them somewhere reachable, so the ``gc_refs`` subtraction runs again on the unreachable set
+    # and spares what is now referenced from outside it. Only then does ``tp_clear`` drop the
+    # references of the rest, and reference counting frees them.
+
+    def _finalize_garbage(self) -> None:
+        heap = self.heap
+        self._phase("finalize_garbage", "run each finalizer that has not run yet")
+        for obj in list(self._unreachable.values()):
+            if obj._id in self._unreachable and obj._state == LIVE and not heap.flag(obj, "finalized"):
+                heap.set_flag(obj, "finalized", 1)
+                if obj._type.deinit is not None:
+                    if heap.recorder is not None:
+                        heap.emit(Finalize(heap.step, obj._name, obj._id, obj._address))
+                    heap.run_deinit(obj)
+
+    def _handle_resurrected(self, older: int) -> dict[int, Obj]:
+        """Redo the subtraction on the unreachable set: what is referenced from outside was resurrected."""
+        self._phase("handle_resurrected_objects", "did a finalizer make any of them reachable again?")
+        heap = self.heap
+        candidates = {i: o for i, o in self._unreachable.items() if o._state == LIVE}
+        if not candidates:
+            return {}
+        heap.frozen = "handle_resurrected_objects"
+        try:
+            final = self._deduce_unreachable(candidates)
+        finally:
+            heap.frozen = ""
+        for oid, obj in candidates.items():
+            if oid not in final:
+                self.generations[older][oid] = obj
+                if heap.recorder is not None:
+                    heap.emit(Resurrect(heap.step, obj._name, obj._id, obj._address))
+        self._unreachable = dict(final)
+        return final
+
+    def _delete_garbage(self, final: dict[int, Obj], older: int) -> None:
+        """tp_clear each object: drop its references, and refcounting frees the cycle."""
+        heap = self.heap
+        self._phase("delete_garbage", f"clear the references of {len(final)} object(s); refcounting frees them")
+        for obj in list(final.values()):
+            if obj._id not in self._unreachable:
+                continue  # already freed by an earlier clear
+            self.incref(obj, "delete_garbage holds it")
+            for slot, target in heap.refs(obj):
+                if target is not None and slot.kind == "strong":
+                    slot.put(0)
+                    self.decref(target, f"tp_clear({obj._name})")
+            self.decref(obj, "delete_garbage lets go")
+            if obj._state == LIVE:
+                self._unreachable.pop(obj._id, None)
+                self.generations[older][obj._id] = obj
 
 
 __all__ = ["GENERATIONS", "CPythonGC", "WeakRef"]

@@ -224,7 +224,7 @@ class Collected(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Pool(Event):
+class PoolPushPop(Event):
     """An autorelease pool is pushed or popped."""
 
     depth: int

@@ -1,8 +1,8 @@
 """The learner's handles: an object, a reference field, a variable, a scope.
 
 ``Obj`` turns ``a.next = b`` into a store through the heap's scheme and ``a.next`` into a load;
-``Frame`` does the same for the variables of a scope, which are the roots. ``Slot`` is a
-reference field as a word in simulated memory; ``Var`` is a variable, whose word is kept beside
+``ScopeFrame`` does the same for the variables of a scope, which are the roots. ``Slot`` is a
+reference field as a word in simulated memory; ``VarSlot`` is a variable, whose word is kept beside
 the heap. As in CPython and Swift, a reference is one machine word; these Python objects are only
 handles to those words, and every rule is the heap's (:mod:`.objects`) and its scheme's.
 """
@@ -88,12 +88,12 @@ class Slot:
         self.obj._heap.memory.write_word(self.address, word)
 
 
-class Var:
+class VarSlot:
     """A variable of a scope (a root). Its word is kept beside the heap."""
 
     __slots__ = ("frame", "name", "kind", "word")
 
-    def __init__(self, frame: Frame, name: str, kind: str) -> None:
+    def __init__(self, frame: ScopeFrame, name: str, kind: str) -> None:
         self.frame, self.name, self.kind, self.word = frame, name, kind, 0
 
     @property
@@ -107,7 +107,7 @@ class Var:
         self.word = word
 
 
-class Frame:
+class ScopeFrame:
     """A scope: its variables are roots, dropped in reverse order when it ends."""
 
     __slots__ = ("_heap", "_name", "_vars", "_temps", "_open")
@@ -142,7 +142,7 @@ class Frame:
         """Leave the scope (what ``with`` does at its end)."""
         self._heap.leave(self)
 
-    def __enter__(self) -> Frame:
+    def __enter__(self) -> ScopeFrame:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -36,19 +36,35 @@ whole header word (Swift packs strong and unowned counts into one word).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from ..allocators import Allocator, allocator
 from ..events import Event, Recorder
 from ..memory import WORD
-from .events import New, Store
-from .handles import Frame, Obj, Slot, Var
-from .heap_access import SchemeAccess
-from .objects_inspect import HeapInspection
+from .events import Dealloc, New, ScopeExit, Store
+from .handles import Obj, ScopeFrame, Slot, VarSlot
 from .scheme import Scheme, make_scheme
-from .scopes import Scopes
-from .types import DEINITING, INT, LIVE, STRONG, BadField, DeadObject, Field, ObjType
+from .snapshot import Edge, GraphSnapshot, Node, Variable
+from .types import (
+    COLOURS,
+    DEAD,
+    DEINITING,
+    FLAGS,
+    INT,
+    LIVE,
+    STATES,
+    STRONG,
+    BadField,
+    CollectionInProgress,
+    DeadObject,
+    Field,
+    ObjType,
+    ScopeError,
+    check_kind,
+)
 
 DEFAULT_ALLOCATOR = "bump:size=1048576"
 
@@ -63,7 +79,7 @@ def _build_allocator(spec: Allocator | str | None) -> Allocator:
     raise BadField(f"allocator {spec!r} is neither an Allocator nor a registry name")
 
 
-class Heap(Scopes, SchemeAccess, HeapInspection):
+class Heap:
     """Objects on a simulated heap, managed by a reclamation scheme (see the module docstring)."""
 
     def __init__(self, scheme: object = "refcount", *, allocator: Allocator | str | None = None, **options) -> None:
@@ -83,8 +99,8 @@ class Heap(Scopes, SchemeAccess, HeapInspection):
         self._next_id = 1
         self.frozen = ""  # set by a collector while the graph must not change
         self.arguments: tuple[Obj, ...] = ()  # objects passed to new(), roots while it allocates
-        self.globals = Frame(self, "globals")
-        self.frames: list[Frame] = [self.globals]
+        self.globals = ScopeFrame(self, "globals")
+        self.frames: list[ScopeFrame] = [self.globals]
         self.scheme.attach(self)
 
     def __getattr__(self, name: str):
@@ -192,7 +208,7 @@ class Heap(Scopes, SchemeAccess, HeapInspection):
                 step=self.step,
             )
 
-    def _assign(self, place: Slot | Var, value: object) -> None:
+    def _assign(self, place: Slot | VarSlot, value: object) -> None:
         if place.kind == INT:
             old = place.get()
             place.put(value)  # type: ignore[arg-type]
@@ -204,11 +220,11 @@ class Heap(Scopes, SchemeAccess, HeapInspection):
         consumed = isinstance(value, Obj) and place.kind == STRONG and value._temp is not None
         if consumed:
             self.unfloat(value)  # type: ignore[arg-type]
-            if isinstance(place, Var) and value._var is None:  # type: ignore[union-attr]
+            if isinstance(place, VarSlot) and value._var is None:  # type: ignore[union-attr]
                 value._var = place.name  # type: ignore[union-attr]
         self.scheme.assign(place, old, value, consumed)  # type: ignore[arg-type]
 
-    def write(self, place: Slot | Var, new: Obj | None, old: Obj | None, consumed: bool = False) -> None:
+    def write(self, place: Slot | VarSlot, new: Obj | None, old: Obj | None, consumed: bool = False) -> None:
         """Write the word for ``new`` into ``place`` (schemes call this from ``assign``)."""
         place.put(self.scheme.encode(place, new))
         if self.recorder is not None:
@@ -261,5 +277,276 @@ class Heap(Scopes, SchemeAccess, HeapInspection):
         """``with heap.record() as rec: ...`` then ``rec.recording``."""
         return Recorder(self, snapshots=snapshots)
 
+    # -- scopes: opening, binding, reading and leaving -----------------------------------------
+    # Scopes: variables are roots, and leaving a scope drops them in reverse order.
+    #
+    # A scope is what a block is to a compiled language: its variables hold references, and when it
+    # ends they are dropped, last declared first (the order in which C++ destroys locals and Rust
+    # drops them); then its unused temporaries, each a +1 that no store took over. The globals scope
+    # never ends. Simplification: variables live in Python-side frames, not on a simulated stack.
 
-__all__ = ["DEFAULT_ALLOCATOR", "Frame", "Heap", "Obj", "Slot", "Var"]
+    def scope(self, name: str | None = None) -> ScopeFrame:
+        """Open a scope: ``with heap.scope("main") as s: s.x = ...``."""
+        name = name or f"scope{len(self.frames)}"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ScopeError(f"scope name {name!r} is not an identifier", step=self.step)
+        frame = ScopeFrame(self, name)
+        self.frames.append(frame)
+        return frame
+
+    def _open(self, frame: ScopeFrame) -> None:
+        if not frame._open:
+            raise ScopeError(f"scope {frame._name} has already ended", step=self.step)
+
+    def bind(self, frame: ScopeFrame, name: str, value: object, *, kind: str | None = None) -> None:
+        """``frame.name = value``: declares the variable on first use."""
+        self._open(frame)
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or name in ScopeFrame.RESERVED:
+            raise ScopeError(f"{name!r} cannot be a variable name", step=self.step)
+        var = frame._vars.get(name)
+        if kind is not None and check_kind(kind, f"variable {name}") == INT:
+            raise BadField(f"variable {name}: variables hold references, not ints", step=self.step)
+        if var is not None and kind is not None and kind != var.kind:
+            raise ScopeError(f"variable {name} is already declared {var.kind}", step=self.step)
+        fresh = var is None
+        var = var or VarSlot(frame, name, kind or STRONG)
+        self._check_value(var.kind, value, var.label)
+        self.scheme.validate(var, self.scheme.decode(var, var.word), value)  # type: ignore[arg-type]
+        decl = ("" if var.kind == STRONG else f"{var.kind} ") + ("var " if fresh else "")
+        with self.operation(f"{decl}{name} = {self.text(value)}"):
+            frame._vars[name] = var
+            self._assign(var, value)
+
+    def read_var(self, frame: ScopeFrame, name: str) -> Obj | None:
+        self._open(frame)
+        var = frame._vars.get(name)
+        if var is None:
+            raise ScopeError(f"scope {frame._name} has no variable {name!r}", step=self.step)
+        return self.scheme.load(var, self.scheme.decode(var, var.word))
+
+    def unbind(self, frame: ScopeFrame, name: str) -> None:
+        """``del frame.name``: drop the reference and forget the variable."""
+        self._open(frame)
+        if name not in frame._vars:
+            raise ScopeError(f"scope {frame._name} has no variable {name!r}", step=self.step)
+        with self.operation(f"{name} = nil"):
+            self._assign(frame._vars[name], None)
+            del frame._vars[name]
+
+    def leave(self, frame: ScopeFrame) -> None:
+        """End a scope: release its variables in reverse order, then its unused temporaries."""
+        self._open(frame)
+        if frame is self.globals:
+            raise ScopeError("the globals scope never ends", step=self.step)
+        if self.frames[-1] is not frame:
+            raise ScopeError(f"scope {frame._name} cannot end before scope {self.frames[-1]._name}", step=self.step)
+        released: list[str] = []
+        with self.operation(f"}} // end of {frame._name}"):
+            for var in reversed(list(frame._vars.values())):
+                old = self.scheme.decode(var, var.word)
+                var.word = 0
+                if old is not None:
+                    released.append(var.name)
+                    self.scheme.release(old, var)
+            for obj in reversed(list(frame._temps.values())):
+                released.append(f"temporary {obj._name}")
+                self.unfloat(obj)
+                self.scheme.release(obj, None)
+            self.frames.remove(frame)
+            frame._open = False
+            if self.recorder is not None:
+                self.emit(ScopeExit(self.step, frame._name, tuple(released)))
+
+    # -- what schemes use: header words, flags, the graph, the lifecycle -----------------------
+    # What a reclamation scheme may read and change of a heap: header words, the graph, lifecycles.
+    #
+    # A scheme reads and writes the header words (``heap.word``, ``heap.set_word``) and the bits of
+    # the flags word (``heap.flag``: type, state, colour, buffered, marked, finalized, generation),
+    # walks the graph (``refs``, ``children``, ``roots``, ``live``) and moves objects through their
+    # lives (``set_state``, ``run_deinit``, ``dealloc``). A deinit that raises is reported and
+    # ignored, as CPython reports an exception in ``__del__``.
+
+    @contextmanager
+    def operation(self, text: str) -> Iterator[None]:
+        """One learner-level step (nested operations share it); refused while the heap is frozen."""
+        if self.frozen:
+            raise CollectionInProgress(f"{text}: not allowed during {self.frozen}", step=self.step)
+        top = self._depth == 0
+        self._depth += 1
+        try:
+            if top:
+                self.step += 1
+                self.scheme.statement(text)
+            yield
+        finally:
+            self._depth -= 1
+
+    def emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder(event)
+
+    def usable(self, obj: object, what: str) -> None:
+        """Raise unless ``obj`` is an object of this heap that is live (or in its deinit)."""
+        if not isinstance(obj, Obj) or obj._heap is not self:
+            raise BadField(f"{what}: {obj!r} is not an object of this heap", step=self.step)
+        if obj._state not in (LIVE, DEINITING):
+            raise DeadObject(
+                f"{what}: use of {obj._name} ({obj._address:#x}) after it was freed at step {obj._freed_at}",
+                address=obj._address,
+                step=self.step,
+            )
+
+    def word(self, obj: Obj, name: str) -> int:
+        return self.memory.read_word(obj._address + self._offsets[name])
+
+    def set_word(self, obj: Obj, name: str, value: int) -> None:
+        self.memory.write_word(obj._address + self._offsets[name], value)
+
+    def flag(self, obj: Obj, name: str) -> int:
+        low, width = FLAGS[name]
+        return (self.memory.read_word(obj._address) >> low) & ((1 << width) - 1)
+
+    def set_flag(self, obj: Obj, name: str, value: int) -> None:
+        low, width = FLAGS[name]
+        mask = ((1 << width) - 1) << low
+        word = self.memory.read_word(obj._address)
+        self.memory.write_word(obj._address, (word & ~mask) | ((int(value) << low) & mask))
+
+    def colour(self, obj: Obj) -> str:
+        return COLOURS[self.flag(obj, "colour")]
+
+    def set_colour(self, obj: Obj, colour: str) -> None:
+        self.set_flag(obj, "colour", COLOURS.index(colour))
+
+    def set_state(self, obj: Obj, state: str) -> None:
+        obj._state = state
+        if self.allocated(obj):
+            self.set_flag(obj, "state", STATES.index(state))
+
+    def slot_address(self, obj: Obj, field: Field) -> int:
+        return obj._address + WORD * (len(self.header) + field.index)
+
+    def allocated(self, obj: Obj) -> bool:
+        """True while the object's memory belongs to it."""
+        return self._at.get(obj._address) is obj
+
+    def refs(self, obj: Obj) -> Iterator[tuple[Slot, Obj | None]]:
+        """Every reference field of ``obj`` with the object it refers to (None for nil)."""
+        for f in obj._type.fields:
+            if f.kind != INT:
+                slot = Slot(obj, f)
+                yield slot, self.scheme.decode(slot, slot.get())
+
+    def children(self, obj: Obj) -> list[Obj]:
+        """The objects ``obj`` refers to strongly, in field order (duplicates kept)."""
+        return [t for slot, t in self.refs(obj) if t is not None and slot.kind == STRONG]
+
+    def roots(self, kinds: tuple[str, ...] = (STRONG,)) -> Iterator[tuple[VarSlot | None, Obj]]:
+        """Variables of these kinds (all scopes) and temporaries (place None), with their targets."""
+        for frame in self.frames:
+            for var in frame._vars.values():
+                target = self.scheme.decode(var, var.word) if var.kind in kinds else None
+                if target is not None:
+                    yield var, target
+            for obj in frame._temps.values():
+                yield None, obj
+
+    def live(self) -> list[Obj]:
+        """Objects whose state is live, in creation order."""
+        return [o for o in self.objects.values() if o._state == LIVE]
+
+    def run_deinit(self, obj: Obj) -> None:
+        """Run the type's ``deinit(obj)``; like CPython's ``__del__``, an exception is reported and ignored."""
+        fn = obj._type.deinit
+        if fn is None:
+            return
+        try:
+            fn(obj)
+        except Exception as e:  # noqa: BLE001  (a deinit cannot stop a cascade)
+            self.ignored.append(e)
+            print(f"Exception ignored in deinit of {obj._name}: {type(e).__name__}: {e}", file=sys.stderr)
+
+    def dealloc(self, obj: Obj, state: str = DEAD, why: str = "") -> None:
+        """Give the object's memory back to the allocator; ``state`` is FREED or DEAD."""
+        size = obj._type.size(len(self.header))
+        self.allocator.free(obj._address)
+        del self._at[obj._address]
+        obj._state, obj._freed_at = state, self.step
+        if state == DEAD:
+            self.objects.pop(obj._id, None)
+        self.counters["freed"] += 1
+        if self.recorder is not None:
+            self.emit(Dealloc(self.step, obj._name, obj._id, obj._address, size, why))
+
+    def bury(self, obj: Obj) -> None:
+        """A freed object's last trace (ARC's side table) is gone: it is dead."""
+        obj._state = DEAD
+        self.objects.pop(obj._id, None)
+
+    # -- looking at the heap: words and snapshots ----------------------------------------------
+    # Reading a heap of objects: its words as they sit in simulated memory, and the graph snapshot.
+    #
+    # ``words(obj)`` lists the header words (flags, then the scheme's counts, as CPython's
+    # ``ob_refcnt`` and Swift's ``HeapObject`` counts sit before the fields) and the field words, with
+    # what each means; ``snapshot()`` gives the graph views draw: objects with their counts,
+    # references and the variables that are roots.
+
+    def words(self, obj: Obj) -> str:
+        """The object's words as they sit in simulated memory: header first, then fields."""
+        if not self.allocated(obj):
+            return f"{obj._name} is {obj._state}: its memory at {obj._address:#x} is no longer its own"
+        lines = []
+        for name in self.header:
+            value = self.word(obj, name)
+            note = self._flags_text(obj) if name == "flags" else ""
+            lines.append(f"{obj._address + self._offsets[name]:#08x}  {name:<10} {value:#018x}  {note}".rstrip())
+        for f in obj._type.fields:
+            slot = Slot(obj, f)
+            value = slot.get()
+            if f.kind == INT:
+                note = f"int {value}"
+            else:
+                target = self.scheme.decode(slot, value)
+                note = f"{f.kind} → {target._name}" if target else f"{f.kind}, nil"
+            lines.append(f"{slot.address:#08x}  {f.name:<10} {value:#018x}  {note}")
+        return "\n".join(lines)
+
+    def _flags_text(self, obj: Obj) -> str:
+        bits = [f"type {obj._type.name}", STATES[self.flag(obj, "state")]]
+        if self.scheme.colours:
+            bits.append(self.colour(obj))
+        bits += [name for name in ("buffered", "marked", "finalized") if self.flag(obj, name)]
+        return ", ".join(bits)
+
+    def snapshot(self) -> GraphSnapshot:
+        """The object graph now: objects with their counts, references, variables."""
+        scheme, nodes, edges, variables = self.scheme, [], [], []
+        for obj in self.objects.values():
+            here = self.allocated(obj)
+            nodes.append(
+                Node(
+                    obj._id,
+                    obj._name,
+                    obj._type.name,
+                    obj._address,
+                    obj._type.size(len(self.header)),
+                    obj._state,
+                    scheme.counts(obj) if here else (),
+                    self.colour(obj) if here and scheme.colours else "",
+                    scheme.tags(obj),
+                )
+            )
+            if here:
+                for slot, target in self.refs(obj):
+                    if target is not None and target._id in self.objects:
+                        edges.append(Edge(obj._id, target._id, slot.field.name, slot.kind))
+        for frame in self.frames:
+            for var in frame._vars.values():
+                target = scheme.decode(var, var.word)
+                variables.append(Variable(frame._name, var.name, var.kind, target._id if target else None))
+            for obj in frame._temps.values():
+                variables.append(Variable(frame._name, f"({obj._name})", "temporary", obj._id))
+        return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables))
+
+
+__all__ = ["DEFAULT_ALLOCATOR", "ScopeFrame", "Heap", "Obj", "Slot", "VarSlot"]

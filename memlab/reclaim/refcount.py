@@ -20,7 +20,7 @@ from collections import Counter
 
 from ..errors import HeapCorruption
 from .events import Decref, Finalize, Incref, Resurrect
-from .objects import Obj, Slot, Var
+from .objects import Obj, Slot, VarSlot
 from .scheme import Scheme, scheme
 from .types import DEAD, DEINITING, LIVE, STRONG, BadField, DoubleRelease, RetainOfFreed
 
@@ -174,7 +174,7 @@ class RefCounting(Scheme):
                     found.append(slot.label)
         for var, target in heap.roots(kinds=(STRONG,)):
             if target is obj:
-                found.append(var.label if isinstance(var, Var) else "a temporary")
+                found.append(var.label if isinstance(var, VarSlot) else "a temporary")
         found += ["a manual retain"] * self.manual_counts.get(obj._id, 0)
         return found
 

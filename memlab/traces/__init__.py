@@ -4,13 +4,16 @@ Johnstone and Wilson's measurements.
 
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
 ``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
+``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
 """
 
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate, suite
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
 from .report import as_json, html_table, text_table
+from .stats import describe, live_curve, size_profile
 from .valgrind import Process, parse_log, read_log, record
 
 __all__ = [
@@ -25,19 +28,23 @@ __all__ = [
     "TraceError",
     "as_json",
     "build",
+    "describe",
     "format_rep",
     "from_ops",
     "general_purpose",
     "generate",
     "html_table",
+    "live_curve",
     "parse_log",
     "parse_rep",
+    "production",
     "read_log",
     "read_rep",
     "record",
     "replay",
     "replay_all",
     "shipped",
+    "size_profile",
     "suite",
     "text_table",
     "write_rep",

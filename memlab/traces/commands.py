@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import command
 from ..errors import BadRequest
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate
 from .rep import Trace, read_rep, write_rep
 from .replay import NATIVE, general_purpose, replay_all
@@ -16,6 +15,7 @@ from .report import as_json, messages, text_table
 from .valgrind import Process, read_log, record
 
 ALL = "all"
+PRODUCTION = "production"
 
 
 def _trace(text: str) -> Trace:
@@ -33,18 +33,24 @@ def _trace(text: str) -> Trace:
 def _specs(given: list[str] | None) -> list[str]:
     specs: list[str] = []
     for spec in given or [ALL]:
-        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
+        if spec == ALL:
+            specs += [*general_purpose(), NATIVE]
+        elif spec == PRODUCTION:
+            specs += production.names()
+        else:
+            specs.append(spec)
     return list(dict.fromkeys(specs))
 
 
-@command(
-    "replay",
-    help="replay traces through allocators and compare them",
-    description="Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. "
-    "SPEC is a registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this "
-    "machine's malloc; 'all' (the default) is every general-purpose allocator plus glibc.",
-)
-def _replay(parser: argparse.ArgumentParser):
+def replay_command(parser: argparse.ArgumentParser):
+    """replay traces through allocators and compare them.
+
+    Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. SPEC is a
+    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc', 'libjemalloc',
+    'libmimalloc' and 'libtcmalloc' are this machine's production allocators, replayed natively
+    (libjemalloc:lib=FILE loads another build); 'production' is all four; 'all' (the default) is
+    every general-purpose allocator plus glibc.
+    """
     parser.add_argument("traces", nargs="+", metavar="TRACE")
     parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
     parser.add_argument("--check", action="store_true", help="run the allocator's check() after every operation")
@@ -65,6 +71,12 @@ def _replay(parser: argparse.ArgumentParser):
             raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
         results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
+        native = [r for r in results if isinstance(r, production.ProductionResult)]
+        if native and not args.json:
+            print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
+            print("resident set (anonymous pages); ns/op from the native loop, warm (the allocator alone) and")
+            print("cold (the first pass, which pays the kernel for new pages), the fastest of three runs.\n")
+            print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)
         return 1 if any(r.stopped for r in results) else 0
@@ -84,13 +96,12 @@ def _write(processes: list[Process], out: Path | None, default: str, *, stream=N
             print(f"  {count} {note}", file=stream)
 
 
-@command(
-    "trace record",
-    help="run a program under valgrind and write its allocation trace",
-    description="Run COMMAND under valgrind --trace-malloc=yes (child processes too) and write a .rep "
-    "file per process that allocated memory. Example: memlab trace record -o ls.rep -- ls -R /etc",
-)
-def _record(parser: argparse.ArgumentParser):
+def trace_record_command(parser: argparse.ArgumentParser):
+    """run a program under valgrind and write its allocation trace.
+
+    Run COMMAND under valgrind --trace-malloc=yes (child processes too) and write a .rep file per
+    process that allocated memory. Example: memlab trace record -o ls.rep -- ls -R /etc
+    """
     parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: COMMAND.rep)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="set an environment variable, e.g. PYTHONMALLOC=malloc")  # fmt: skip
@@ -114,8 +125,8 @@ def _record(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace convert", help="convert a valgrind --trace-malloc=yes log to .rep")
-def _convert(parser: argparse.ArgumentParser):
+def trace_convert_command(parser: argparse.ArgumentParser):
+    """convert a valgrind --trace-malloc=yes log to .rep."""
     parser.add_argument("log", type=Path, metavar="LOG")
     parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: LOG with .rep)")
     parser.add_argument("--pid", type=int, help="convert only this process of the log")
@@ -135,8 +146,8 @@ def _convert(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace generate", help="write a synthetic trace (random, ramp, peaks, ...)")
-def _generate(parser: argparse.ArgumentParser):
+def trace_generate_command(parser: argparse.ArgumentParser):
+    """write a synthetic trace (random, ramp, peaks, ...)."""
     parser.add_argument("kind", choices=sorted(GENERATORS))
     parser.add_argument("-n", "--ops", type=int, default=10_000, help="about how many operations (10000)")
     parser.add_argument("--seed", type=int, default=0)
@@ -153,8 +164,8 @@ def _generate(parser: argparse.ArgumentParser):
     return run
 
 
-@command("trace info", help="summarize traces (operations, ids, peak live bytes)")
-def _info(parser: argparse.ArgumentParser):
+def trace_info_command(parser: argparse.ArgumentParser):
+    """summarize traces (operations, ids, peak live bytes)."""
     parser.add_argument("traces", nargs="+", metavar="TRACE")
 
     def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,10 @@
-"""The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes.
+"""The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes, in this process.
 
-Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint is
+Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. ``"glibc"``
+replays natively, in a process of its own (:mod:`.production`), wherever that replayer can be
+built; this in-process replay is what it falls back to without a C compiler, and what
+benchmarks use to time memlab's Python allocators against glibc with Python's overhead on both
+sides (``replay(trace, NativeHeap())``). Its footprint is
 malloclab's heap size, measured on the replay's own chunks (:mod:`.native_chunks`): the bytes
 from the lowest chunk to the highest chunk end so far, holes included, plus the chunks glibc
 mapped on their own while they live. ``mallinfo2()`` (glibc 2.33+; ``mallinfo()`` on older ones) only tells

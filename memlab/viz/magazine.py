@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..allocators.slab_magazine import MagazineSnapshot
+from ..allocators.slab.magazine import MagazineSnapshot
 from ..events import Event, Frame
 from .slab import slab_svg
 from .style import FILL, PALETTE, rect, svg, text

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from html import escape
 
-from ..allocators.slab_geometry import SLAB_STRUCT
-from ..allocators.slab_info import CacheView, SlabSnapshot, SlabView, slabinfo_text
-from ..allocators.slab_info import SlabInfo as _Row
+from ..allocators.slab.geometry import SLAB_STRUCT
+from ..allocators.slab.info import CacheView, SlabSnapshot, SlabView, slabinfo_text
+from ..allocators.slab.info import SlabInfo as _Row
 from ..events import Event, Frame
 from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text

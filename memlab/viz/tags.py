@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from html import escape
 
 from ..allocators.base import HeapSnapshot
-from ..allocators.freelist_lists import class_range
+from ..allocators.freelist.lists import class_range
 from ..events import Frame, Recording
 from .heapmap import heap_svg
 from .hexdump import hexdump_html

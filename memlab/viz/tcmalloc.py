@@ -16,7 +16,7 @@ event's thread, size class or span is outlined.
 
 from __future__ import annotations
 
-from ..allocators.tcmalloc_info import Flush, Refill, SpanCarve, SpanReturn, TCMallocSnapshot
+from ..allocators.tcmalloc.info import Flush, Refill, SpanCarve, SpanReturn, TCMallocSnapshot
 from ..events import Event
 from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text

@@ -1,6 +1,6 @@
 """Exercise 15's runtime: memlab's ARC with its strong and unowned releases in the learner's hands.
 
-``Runtime`` is all a learner's ``strong_release`` and ``unowned_release`` may touch: the counts
+``ARCRuntime`` is all a learner's ``strong_release`` and ``unowned_release`` may touch: the counts
 in the object's header, the lifecycle steps (deinit, clear the properties, end the deinit, free)
 and the releases by kind, each refusing a step out of order with a hint, as Swift's runtime
 would trap. ``ExerciseARC`` routes each release to the learner's function or to memlab's own.
@@ -13,7 +13,7 @@ from ...reclaim.objects import Obj
 from ...reclaim.types import DEINITED, DEINITING, LIVE, STRONG, UNOWNED, WEAK, ReclaimError
 
 
-class Runtime:
+class ARCRuntime:
     """What the learner's releases may use: the counts, the lifecycle steps, and the releases by kind."""
 
     def __init__(self, scheme: ExerciseARC) -> None:
@@ -96,7 +96,7 @@ class ExerciseARC(ARC):
     def __init__(self, strong_release=None, unowned_release=None) -> None:
         super().__init__()
         self.learner_strong, self.learner_unowned = strong_release, unowned_release
-        self.rt = Runtime(self)
+        self.rt = ARCRuntime(self)
 
     def release(self, obj: Obj, place) -> None:
         kind = STRONG if place is None else place.kind

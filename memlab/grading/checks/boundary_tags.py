@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...allocators.freelist import FreeListHeap
-from ...allocators.freelist_tags import MIN_BLOCK, PREV_FREE, WSIZE
+from ...allocators.freelist.heap import FreeListHeap
+from ...allocators.freelist.tags import MIN_BLOCK, PREV_FREE, WSIZE
 from ...events import Coalesce
 
 __all__ = ["MIN_BLOCK", "WSIZE", "ExerciseHeap", "get", "left_free", "put", "set_left_free", "tags"]

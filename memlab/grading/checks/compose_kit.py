@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...allocators.bump import Bump
+from ...allocators.wrapper import Wrapper
 from ...compose.fallback import StackFallback
-from ...compose.wrapper import Wrapper
 from ..questions import Failed
 
 
@@ -15,7 +15,7 @@ def _address(call: str, address: object) -> int:
     return address
 
 
-class Buffer(Bump):
+class FixedBuffer(Bump):
     """Zig's FixedBufferAllocator over the fallback's buffer; remembers frees of blocks it never owned."""
 
     def __init__(self, *args, **kw) -> None:
@@ -33,7 +33,7 @@ class ExerciseFallback(StackFallback):
 
     def __init__(self, size: int = 128, fallback="freelist", *, alloc=None, free=None) -> None:
         Wrapper.__init__(self, fallback)
-        self.fixed = Buffer(size, os=self.os)
+        self.fixed = FixedBuffer(size, os=self.os)
         self.learner_alloc, self.learner_free = alloc, free
 
     def _alloc(self, size: int, align: int) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from ...allocators.freelist import FreeListHeap
-from ...allocators.freelist_lists import _TABLE_MAX, SIZE_CLASSES
+from ...allocators.freelist.heap import FreeListHeap
+from ...allocators.freelist.lists import _TABLE_MAX, SIZE_CLASSES
 from ..questions import Cases, Exercise, Failed, Question
 
 MEMLAB = (16, 24, 32, 40, 48, 56, 64, 128, 256, 512, 1024, 2048, 4096, 8192)

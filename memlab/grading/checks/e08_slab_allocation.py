@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import random
 
-from ...allocators.slab_cache import SlabCache
-from ...allocators.slab_geometry import INUSE, NEXT, SLAB_STRUCT, plan
+from ...allocators.slab.cache import SlabCache
+from ...allocators.slab.geometry import INUSE, NEXT, SLAB_STRUCT, plan
 from ..questions import Cases, Exercise, Question
 
 SIZE_FOR = {3: 1200, 4: 1000, 5: 720, 6: 600}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from ...allocators.freelist import FreeListHeap
+from ...allocators.freelist.heap import FreeListHeap
 from ...allocators.page import PageAllocator
 from ...events import Shrink
 from ...memory import align_up, check_size

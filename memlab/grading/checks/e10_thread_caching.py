@@ -9,7 +9,7 @@ them; the checks read the thread caches, transfer caches, spans and lock counts 
 
 from __future__ import annotations
 
-from ...allocators.tcmalloc_sizes import SizeClass
+from ...allocators.tcmalloc.sizes import SizeClass
 from ..questions import Cases, Exercise, Question
 from .tcmalloc_kit import ExerciseTCMalloc, _name
 

@@ -11,7 +11,7 @@ prefix of the trace: it appends one huge allocation, whose peak is that count pl
 
 from __future__ import annotations
 
-from ...allocators.freelist import FreeListHeap
+from ...allocators.freelist.heap import FreeListHeap
 from ...allocators.registry import allocator
 from ...errors import MemlabError
 from ...traces import from_ops, replay, shipped

@@ -4,7 +4,7 @@ The learner writes ``decref(rt, obj)``: take one from the object's count (a word
 header, in simulated memory); at zero, drop each of its references (which may free more
 objects: the cascade) and give its memory back. :class:`ExerciseRefCounting` is memlab's
 :class:`~memlab.reclaim.refcount.RefCounting` with its decrement replaced by the learner's,
-through the small runtime :class:`Runtime` (counts, references, free).
+through the small runtime :class:`RefcountRuntime` (counts, references, free).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..questions import Cases, Exercise, Question
 from .graph_kit import alive, graph_player, listed, scope
 
 
-class Runtime:
+class RefcountRuntime:
     """What the learner's decref may use: a count in the header, the references, and free."""
 
     def __init__(self, scheme: RefCounting) -> None:
@@ -73,7 +73,7 @@ class ExerciseRefCounting(RefCounting):
     def __init__(self, decref) -> None:
         super().__init__()
         self.learner_decref = decref
-        self.runtime = Runtime(self)
+        self.runtime = RefcountRuntime(self)
 
     def decref(self, obj: Obj, why: str = "") -> None:
         self.heap.counters["decref"] += 1
@@ -152,4 +152,4 @@ EXERCISE = Exercise(
     (Question("decref", "decrement and cascade", ("decref",), 5, check_decref),),
 )
 
-__all__ = ["LIVE", "EXERCISE", "ExerciseRefCounting", "Runtime", "demo"]
+__all__ = ["LIVE", "EXERCISE", "ExerciseRefCounting", "RefcountRuntime", "demo"]

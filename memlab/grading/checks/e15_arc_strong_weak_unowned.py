@@ -16,7 +16,7 @@ from ...reclaim.objects import Heap
 from ...reclaim.types import DEINITED, DEINITING, LIVE
 from ..questions import Cases, Exercise, Question
 from .arc_choose import check_choose, demo_choose
-from .arc_runtime import ExerciseARC, Runtime
+from .arc_runtime import ARCRuntime, ExerciseARC
 from .graph_kit import graph_player, scope
 
 
@@ -166,4 +166,4 @@ EXERCISE = Exercise(
     ),
 )
 
-__all__ = ["EXERCISE", "ExerciseARC", "Runtime", "demo", "demo_choose"]
+__all__ = ["EXERCISE", "ExerciseARC", "ARCRuntime", "demo", "demo_choose"]

@@ -13,9 +13,9 @@ ways and compares.
 from __future__ import annotations
 
 from ...reclaim.ownership import Ownership, RefCell, borrow, borrow_mut
-from ...reclaim.ownership_borrows import Loan
-from ...reclaim.ownership_errors import BorrowError, BorrowMutError, RustPanic
-from ...reclaim.ownership_eval import Guard, relabel
+from ...reclaim.ownership.borrows import Loan
+from ...reclaim.ownership.errors import BorrowError, BorrowMutError, RustPanic, relabel
+from ...reclaim.ownership.refs import Guard
 from ..questions import Cases, Exercise, Question
 
 

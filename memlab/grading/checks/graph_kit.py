@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ...reclaim.objects import Frame, Heap
+from ...reclaim.objects import Heap, ScopeFrame
 
 if TYPE_CHECKING:
     from ...widgets import Player
@@ -31,7 +31,7 @@ def listed(names) -> str:
 
 
 @contextmanager
-def scope(heap: Heap, name: str = "main") -> Iterator[Frame]:
+def scope(heap: Heap, name: str = "main") -> Iterator[ScopeFrame]:
     """A scope that ends normally, but is left open if a check fails inside it.
 
     Ending it would run the learner's code again (dropping the variables), and a second error

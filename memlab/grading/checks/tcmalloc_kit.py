@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ...allocators.tcmalloc import TCMalloc
-from ...allocators.tcmalloc_info import Flush, Refill
-from ...allocators.tcmalloc_sizes import SizeClass
+from ...allocators.tcmalloc.info import Flush, Refill
+from ...allocators.tcmalloc.sizes import SizeClass
+from ...allocators.tcmalloc.tcmalloc import TCMalloc
 from ..questions import Failed
 
 

@@ -1,0 +1,332 @@
+"""How a free-list heap finds its free blocks (CS:APP 9.9.13-9.9.14).
+
+* :class:`ImplicitList` keeps no list at all: a search walks every block, allocated or free,
+  from header to header, so it costs O(all blocks).
+* :class:`LinkedLists` threads free blocks on doubly linked lists whose ``pred``/``succ`` words
+  live *inside* the free blocks (payload words 0 and 1, 4 bytes each), so a search costs
+  O(free blocks). One list is CS:APP's *explicit* list; :data:`SIZE_CLASSES` lists, one per size
+  class, are its *segregated fits*. Each list is LIFO (insert at the front, O(1)) or address
+  ordered (insert in place, O(n), better utilization). As malloclab requires, the list heads are
+  words in the heap itself, below the prologue, so a hexdump shows them.
+
+Both support every placement policy of :mod:`.lists`. Next fit keeps one roving pointer
+(one per size class for segregated fits), as CS:APP's ``mm.c`` keeps its ``rover``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+# -- Placement policies: which free block a request goes into (CS:APP 9.9.7; Knuth, TAOCP 2.5).
+#
+# Each policy reads candidate blocks one by one, as ``(bp, tag)`` pairs where ``tag`` is the
+# block's header word, and returns ``(bp, size, examined)``: the chosen block (0 if none fits) and
+# how many headers it read, the cost of the search. A free block's tag *is* its size, because the
+# allocated bit is the only flag in use.
+#
+# * **first fit** takes the first block that is large enough;
+# * **next fit** (Knuth) is first fit that starts where the previous search stopped, its
+#   *roving pointer*; the free lists supply that rotated order, so it uses :func:`first_fit`;
+# * **best fit** takes the smallest block that is large enough (stopping early on an exact fit);
+# * **worst fit** takes the largest block, hoping the remainder stays useful (OSTEP ch. 17).
+
+Candidates = Iterable[tuple[int, int]]
+Placement = Callable[[Candidates, int], tuple[int, int, int]]
+
+
+def first_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
+    """The first free block of at least ``asize`` bytes."""
+    examined = 0
+    for bp, tag in candidates:
+        examined += 1
+        if tag >= asize and not tag & 1:
+            return bp, tag, examined
+    return 0, 0, examined
+
+
+def best_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
+    """The smallest free block of at least ``asize`` bytes; an exact fit ends the search."""
+    examined = best = best_size = 0
+    for bp, tag in candidates:
+        examined += 1
+        if tag >= asize and not tag & 1 and (not best or tag < best_size):
+            best, best_size = bp, tag
+            if tag == asize:
+                break
+    return best, best_size, examined
+
+
+def worst_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
+    """The largest free block, if it holds ``asize`` bytes."""
+    examined = best = best_size = 0
+    for bp, tag in candidates:
+        examined += 1
+        if not tag & 1 and tag > best_size:
+            best, best_size = bp, tag
+    return (best, best_size, examined) if best_size >= asize else (0, 0, examined)
+
+
+PLACEMENTS: dict[str, Placement] = {
+    "first": first_fit,
+    "next": first_fit,  # over the list rotated to start at the roving pointer
+    "best": best_fit,
+    "worst": worst_fit,
+}
+
+ROVING = frozenset({"next"})
+"""Policies whose search starts at a roving pointer instead of the start of the list."""
+
+# -- The implicit free list (CS:APP 9.9.6-9.9.7): no list at all, the headers chain every block.
+#
+# A search walks every block, allocated or free, from header to header (the heap's ``walk``), so
+# it costs O(all blocks); freeing has nothing to link or unlink. Next fit keeps one roving pointer,
+# as CS:APP's ``mm.c`` keeps its ``rover``, and starts each search there.
+
+
+class ImplicitList:
+    """No list: the heap's own headers chain every block in address order."""
+
+    kind = "implicit"
+    heads = 0
+
+    def __init__(self, heap, fit: str) -> None:
+        self.heap = heap
+        self.fit = fit
+        self._place = PLACEMENTS[fit]
+        self.roving = fit in ROVING
+        self.rover = 0  # a block pointer; 0 until the first search
+        self.searches = self.examined = 0
+
+    def _rotated(self):
+        """Knuth's next fit order: from the rover to the end, then from the start to the rover."""
+        rover, walk = self.rover, self.heap.walk
+        yield from walk(rover)
+        for bp, tag in walk():
+            if bp == rover:
+                return
+            yield bp, tag
+
+    def find(self, asize: int) -> tuple[int, int]:
+        self.searches += 1
+        bp, size, n = self._place(self._rotated() if self.roving and self.rover else self.heap.walk(), asize)
+        self.examined += n
+        if bp and self.roving:
+            self.rover = bp
+        return bp, size
+
+    def insert(self, bp: int, size: int) -> None:
+        """Nothing to link: a block is free because its header says so."""
+
+    def remove(self, bp: int, size: int) -> None:
+        """Nothing to unlink."""
+
+    def merged(self, bp: int, size: int) -> None:
+        """Block starts inside [bp, bp + size) are gone; the rover must not point at one."""
+        if bp < self.rover < bp + size:
+            self.rover = bp
+
+    def free_lists(self) -> tuple[tuple[int, ...], ...]:
+        return ()
+
+    def check(self, heap, free: set[int], starts: set[int]) -> None:
+        if self.rover and self.rover not in starts:
+            heap._corrupt(f"next-fit rover {self.rover:#x} is not the start of a block", self.rover)
+
+
+SIZE_CLASSES = 15
+"""Segregated classes: 16, 24, ..., 64 bytes exactly, then powers of two up to 8 KiB, then more."""
+
+_TABLE_MAX = 1 << 13  # sizes up to here find their class in a table; all larger are the last class
+
+
+def size_class(size: int) -> int:
+    """The segregated class of a block size: 0-6 exact (16..64), 7-13 (2^(k-1), 2^k], 14 above."""
+    if size <= 64:
+        return (size >> 3) - 2
+    k = (size - 1).bit_length()
+    return k if k < SIZE_CLASSES else SIZE_CLASSES - 1
+
+
+def class_range(k: int) -> tuple[int, int | None]:
+    """The smallest and largest block size in class ``k`` (None: no upper limit)."""
+    if k < 7:
+        return 8 * k + 16, 8 * k + 16
+    return (1 << (k - 1)) + 8, (1 << k) if k < SIZE_CLASSES - 1 else None
+
+
+class LinkedLists:
+    """Explicit (one list) or segregated (one list per size class) free lists, links in the blocks."""
+
+    def __init__(self, heap, fit: str, order: str, classes: int) -> None:
+        self.heap = heap
+        self.kind = "explicit" if classes == 1 else "segregated"
+        self.fit = fit
+        self.order = order
+        self.heads = classes
+        self.w = heap._w
+        self.head_base = 0  # word index of the first head; the heap sets it once it has memory
+        self._place = PLACEMENTS[fit]
+        if fit == "first":
+            self.find = self._first_fit  # the hot path, without the generic search's generators
+        self.roving = fit in ROVING
+        self.rovers = [0] * classes
+        self._searches = self._examined = 0
+        self.fast_counts = lambda: (0, 0)  # the fast path's own (searches, examined), if installed
+        self._table = [self._class(s) for s in range(0, _TABLE_MAX + 1, 8)]
+
+    def _class(self, size: int) -> int:
+        return 0 if self.heads == 1 else size_class(size)
+
+    @property
+    def searches(self) -> int:
+        """Searches made, on either path."""
+        return self._searches + self.fast_counts()[0]
+
+    @property
+    def examined(self) -> int:
+        """Blocks examined by those searches."""
+        return self._examined + self.fast_counts()[1]
+
+    def class_of(self, size: int) -> int:
+        """The list a free block of ``size`` bytes belongs on."""
+        return self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1
+
+    def nodes(self, k: int, start: int = 0):
+        """List ``k`` as (bp, tag), from ``start`` (default: its head) to its end."""
+        w = self.w
+        bp = start or w[self.head_base + k]
+        while bp:
+            i = bp >> 2
+            yield bp, w[i - 1]
+            bp = w[i + 1]
+
+    def _rotated(self, k: int):
+        rover = self.rovers[k]
+        yield from self.nodes(k, rover)
+        for bp, tag in self.nodes(k):
+            if bp == rover:
+                return
+            yield bp, tag
+
+    def find(self, asize: int) -> tuple[int, int]:
+        """Search the class of ``asize`` and then larger ones (worst fit: largest first)."""
+        self._searches += 1
+        w, base, place = self.w, self.head_base, self._place
+        first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
+        order = range(self.heads - 1, first - 1, -1) if self.fit == "worst" else range(first, self.heads)
+        for k in order:
+            if not w[base + k]:
+                continue
+            rotate = self.roving and self.rovers[k]
+            bp, size, n = place(self._rotated(k) if rotate else self.nodes(k), asize)
+            self._examined += n
+            if bp:
+                if self.roving:
+                    self.rovers[k] = bp
+                return bp, size
+        return 0, 0
+
+    def _first_fit(self, asize: int) -> tuple[int, int]:
+        """:func:`.freelist_fit.first_fit` over the lists, written out: the allocator's hot path."""
+        self._searches += 1
+        w, base, examined = self.w, self.head_base, 0
+        first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
+        for k in range(first, self.heads):
+            bp = w[base + k]
+            while bp:
+                examined += 1
+                tag = w[(bp >> 2) - 1]
+                if tag >= asize:  # listed blocks are free, so the tag is the size
+                    self._examined += examined
+                    return bp, tag
+                bp = w[(bp >> 2) + 1]
+        self._examined += examined
+        return 0, 0
+
+    def insert(self, bp: int, size: int) -> None:
+        """Link a free block: at the front (LIFO) or before the first higher address."""
+        w = self.w
+        head = self.head_base + (self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1)
+        i = bp >> 2
+        pred, succ = 0, w[head]
+        if self.order == "address":
+            while succ and succ < bp:
+                pred, succ = succ, w[(succ >> 2) + 1]
+        w[i], w[i + 1] = pred, succ
+        if pred:
+            w[(pred >> 2) + 1] = bp
+        else:
+            w[head] = bp
+        if succ:
+            w[succ >> 2] = bp
+
+    def remove(self, bp: int, size: int) -> None:
+        """Unlink a free block in O(1) through its own pred and succ words."""
+        w = self.w
+        k = self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1
+        i = bp >> 2
+        pred, succ = w[i], w[i + 1]
+        if pred:
+            w[(pred >> 2) + 1] = succ
+        else:
+            w[self.head_base + k] = succ
+        if succ:
+            w[succ >> 2] = pred
+        if self.rovers[k] == bp:
+            self.rovers[k] = succ
+
+    def merged(self, bp: int, size: int) -> None:
+        """Nothing to do: merged-away blocks were unlinked (and rovers moved) by :meth:`remove`."""
+
+    def free_lists(self) -> tuple[tuple[int, ...], ...]:
+        """The block pointers on each list, in list order (checked reads; stops at a cycle)."""
+        read, limit = self.heap.memory.read_word, self.heap.os.brk_address
+        lists = []
+        for k in range(self.heads):
+            bp, seen = read(self.heap.heads_address + 4 * k, 4), []
+            while bp and len(seen) < limit // 16 and 0 < bp < limit:
+                seen.append(bp)
+                bp = read(bp + 4, 4)
+            lists.append(tuple(seen))
+        return tuple(lists)
+
+    def check(self, heap, free: set[int], starts: set[int]) -> None:
+        """Every link in bounds and consistent, every free block listed once, in its class."""
+        w = heap._w  # every address is bounds-checked before it is read
+        lo, hi = heap.first_bp, heap.os.brk_address - 4
+        listed: set[int] = set()
+        for k in range(self.heads):
+            where = f"free list {k}" if self.heads > 1 else "the free list"
+            on_list: set[int] = set()
+            pred, bp = 0, w[self.head_base + k]
+            while bp:
+                if not (lo <= bp < hi and bp % 8 == 0):
+                    heap._corrupt(f"{where} links to {bp:#x}, outside the heap's blocks", bp)
+                if bp not in free:
+                    heap._corrupt(f"{where} holds {bp:#x}, which is not a free block", bp)
+                if bp in listed or bp in on_list:
+                    heap._corrupt(f"{where} reaches {bp:#x} twice (a cycle, or a block on two lists)", bp)
+                on_list.add(bp)
+                i = bp >> 2
+                if w[i] != pred:
+                    heap._corrupt(f"free block {bp:#x} has pred {w[i]:#x}, expected {pred:#x}", bp)
+                k_size = self.class_of(w[i - 1])
+                if k_size != k:
+                    heap._corrupt(f"free block {bp:#x} of {w[i - 1]} bytes is on list {k}, not {k_size}", bp)
+                if self.order == "address" and pred > bp:
+                    heap._corrupt(f"{where} is not in address order at {bp:#x}", bp)
+                pred, bp = bp, w[i + 1]
+            rover = self.rovers[k]
+            if rover and rover not in on_list:
+                heap._corrupt(f"next-fit rover of {where} points at {rover:#x}, which is not on it", rover)
+            listed |= on_list
+        if len(listed) != len(free):
+            bp = min(free - listed)
+            heap._corrupt(f"free block {bp:#x} is on no free list", bp)
+
+
+def make_lists(heap, kind: str, fit: str, order: str):
+    """The list policy for ``kind``: implicit, explicit or segregated."""
+    if kind == "implicit":
+        return ImplicitList(heap, fit)
+    return LinkedLists(heap, fit, order, 1 if kind == "explicit" else SIZE_CLASSES)
