@@ -26,8 +26,8 @@ class Event:
 
     @property
     def kind(self) -> str:
-        """The event type in lower case: ``"alloc"``, ``"split"``, ..."""
-        return type(self).__name__.lower()
+        """The event type in lower case: ``"alloc"``, ``"split"``, ... (or the class's ``KIND``)."""
+        return getattr(type(self), "KIND", None) or type(self).__name__.lower()
 
     def describe(self) -> str:
         """One line in plain words."""

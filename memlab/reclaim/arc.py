@@ -35,7 +35,6 @@ from ..errors import HeapCorruption, UseAfterFree
 from .events import Dealloc, Deinit, PoolPushPop, Release, Retain, StateChange
 from .objects import Obj, VarSlot
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK, ReclaimError
 
 # -- The runtime errors of Swift's ARC, and Objective-C's missing autorelease pool.
@@ -80,9 +79,10 @@ class ArcLine:
     ctor: str = ""
 
 
-@scheme("arc")
 class ARC(RefCounting):
     """Swift's ARC: strong, weak (zeroing, via a side table) and unowned references."""
+
+    name = "arc"
 
     header = ("strong", "unowned", "side")
     count_word = "strong"

@@ -37,7 +37,6 @@ from ..errors import HeapCorruption
 from .events import Collected, Finalize, GcRefs, Moved, Phase, Resurrect, WeakCleared
 from .objects import Obj
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import LIVE, BadField, CollectionInProgress
 
 # -- Weak references of CPython: ``weakref.ref(obj, callback)`` and clearing them when obj dies.
@@ -71,9 +70,10 @@ class WeakRef:
 GENERATIONS = 3
 
 
-@scheme("cpython")
 class CPythonGC(RefCounting):
     """Reference counting plus CPython's generational cycle collector."""
+
+    name = "cpython"
 
     header = ("rc", "gc_refs")
     exports = ("weakref", "generations", "get_count", "thresholds", "gc_stats")

@@ -21,13 +21,14 @@ from collections import Counter
 from ..errors import HeapCorruption
 from .events import Decref, Finalize, Incref, Resurrect
 from .objects import Obj, Slot, VarSlot
-from .scheme import Scheme, scheme
+from .scheme import Scheme
 from .types import DEAD, DEINITING, LIVE, STRONG, BadField, DoubleRelease, RetainOfFreed
 
 
-@scheme("refcount")
 class RefCounting(Scheme):
     """CPython-style reference counting: counts in the header, frees at zero, cycles leak."""
+
+    name = "refcount"
 
     header = ("rc",)
     count_word = "rc"
