@@ -73,12 +73,20 @@ def run_all(page, base: str, token: str, name: str) -> None:
     page.wait_for_selector(".jp-Notebook", timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=30_000)
     wait_for_idle_kernel(base, token, name)
+    # the committed prompts show numbers already: clear them, so that a number means "ran now"
+    page.locator(".lm-MenuBar-itemLabel", has_text="Edit").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].every(e => !/\\d/.test(e.textContent))",
+        timeout=30_000,
+    )
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # wait until every code cell has run: no cell is queued ("[*]") any more
     page.wait_for_function(
-        """() => { const p = [...document.querySelectorAll('.jp-InputPrompt')].map(e => e.textContent);
-                  return p.length > 0 && p.every(t => !t.includes('*')) && p.some(t => /\\d/.test(t)); }""",
+        """() => { const cells = [...document.querySelectorAll('.jp-CodeCell')]
+                     .filter(c => (c.querySelector('.cm-content') || {}).textContent?.trim());
+                  const p = cells.map(c => c.querySelector('.jp-InputPrompt').textContent);
+                  return p.length > 0 && p.every(t => !t.includes('*') && /\\d/.test(t)); }""",
         timeout=240_000,
     )
 
