@@ -3,6 +3,7 @@
 import pytest
 
 from memlab import register
+from memlab.allocators.registry import entry
 from memlab.allocators.bump import Bump
 from memlab.contract import ContractViolation, random_walk, state_machine
 
@@ -103,9 +104,10 @@ def test_the_correct_allocators_pass_the_same_walk():
 def test_registering_adds_an_allocator_to_the_registry():
     from memlab.allocators.registry import REGISTRY
 
-    @register("test-only-bump")
     class Mine(Bump):
         """A bump allocator registered by a test."""
+
+    register(entry("test-only-bump", Mine))
 
     try:
         import memlab
