@@ -176,9 +176,9 @@ def test_bad_threads_and_options_are_refused_without_changes():
     with pytest.raises(BadAlignment, match="at most a 8192-byte page"):
         heap.alloc(50_000, 16384)
     assert state(heap) == before
-    with pytest.raises(BadRequest, match="page size 1000"):
+    with pytest.raises(BadRequest, match="tcmalloc page_size=1000: a power of two"):
         TCMalloc(page_size=1000)
-    with pytest.raises(BadRequest, match="thread cache bytes 0"):
+    with pytest.raises(BadRequest, match="tcmalloc thread_cache_bytes=0: must be a positive integer"):
         TCMalloc(thread_cache_bytes=0)
 
 
