@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..allocators.registry import REGISTRY, allocator, parse_spec
 from ..errors import BadRequest
 from .native import NativeHeap
-from .rep import FREE, Trace
+from .rep import Trace
 
 NATIVE = "glibc"
 
@@ -47,7 +47,7 @@ def _replay_options(name: str, options: dict, trace: Trace | None) -> dict:
     needs = REGISTRY[name].replay_options
     if needs is None:
         return dict(options)
-    sizes = [1 << 16] if trace is None else [size for kind, _, size in trace.ops if kind != FREE]
+    sizes = [1 << 16] if trace is None else trace.requests()
     return needs(sizes, dict(options))
 
 

@@ -12,7 +12,8 @@ Per (trace, allocator) a :class:`Result` with
 * ``ops_per_second`` and ``errors`` (requests the allocator could not serve).
 
 The replay loop does nothing per operation beyond the allocator call and a running sum of live
-bytes; the footprint is read only when live memory reaches a new peak. ``check=True`` runs the
+bytes; the footprint is read only when live memory reaches a new peak. Its tables hold one entry per
+block live at once (the trace's *slots*), however large the block ids are. ``check=True`` runs the
 allocator's ``check()`` after every operation and stops at the first broken invariant.
 The machine's own malloc (``"glibc"``) is replayed twice: once reading each chunk's header after
 every call (the measurements: where its heap reaches, :mod:`.native_chunks`), once calling the
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import BadRequest, HeapCorruption, MemlabError
 from .lineup import NATIVE, build, general_purpose, skipped
-from .native import NativeHeap, direct, on_fresh_thread, release
+from .native import NativeHeap, NativeUnavailable, direct, on_fresh_thread, release
 from .progress import Progress
 from .rep import ALLOC, FREE, Trace
 
@@ -100,13 +101,13 @@ def _buffers(trace: Trace) -> tuple[list[int], list[int], list]:
     For glibc they are made before the replay's thread starts, so they live in the main
     thread's arena, not in the one being measured.
     """
-    every = max(1, len(trace.ops) // SAMPLES)
-    return [0] * trace.num_ids, [0] * trace.num_ids, [None] * (len(trace.ops) // every + 2)
+    every = max(1, len(trace) // SAMPLES)
+    return [0] * trace.num_slots, [0] * trace.num_slots, [None] * (len(trace) // every + 2)
 
 
 def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result, buffers=None) -> list[int]:
     """Run every operation; fill ``out``; return the addresses still held at the end."""
-    ops, n = trace.ops, len(trace.ops)
+    kinds, slots, sizes, n = trace.kinds, trace.slots, trace.sizes, len(trace)
     address, size, samples = buffers or _buffers(trace)
     every = max(1, n // SAMPLES)
     if hasattr(heap, "begin"):
@@ -116,12 +117,12 @@ def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: 
         count = [0]
         alloc, free, realloc = (_with_check(f, heap.check, check, count) for f in (alloc, free, realloc))
     live = peak = used = taken = 0
-    a, f = ALLOC, FREE
+    a, f = ord(ALLOC), ord(FREE)
     i, tick = 0, min(n, every)
     while i < n:
         try:
             for i in range(i, tick):  # noqa: B020 - i resumes after a failed operation
-                kind, b, s = ops[i]
+                kind, b, s = kinds[i], slots[i], sizes[i]
                 if kind == a:
                     address[b] = alloc(s)
                     size[b] = s
@@ -227,9 +228,10 @@ def replay_all(
     progress: bool | None = None,
     on_skip: Callable[[str, str], None] | None = None,
 ) -> list[Result]:
-    """Every trace through every allocator; an allocator that cannot be built here is skipped.
+    """Every trace through every allocator; the machine's own malloc is skipped where it cannot be measured.
 
-    ``on_skip(spec, reason)`` hears about each skipped allocator (once).
+    ``on_skip(spec, reason)`` hears about each skipped allocator (once). A spec that names no
+    allocator, or options it cannot take, raises BadRequest: a typo must not pass as a skip.
     """
     results, skipped_specs = [], set()
     for trace in traces:
@@ -238,7 +240,7 @@ def replay_all(
                 continue
             try:
                 results.append(replay(trace, spec, check=check, progress=progress))
-            except BadRequest as e:
+            except NativeUnavailable as e:
                 skipped_specs.add(spec)
                 if on_skip is not None:
                     on_skip(spec, str(e))
