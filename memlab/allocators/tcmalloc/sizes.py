@@ -93,7 +93,7 @@ class SizeMap:
         if size > self.max_size:
             return None
         cls = self._by_words[(size + 7) >> 3]
-        if cls.size % align == 0:
+        if cls.size % align == 0 and align <= self.page_size:  # a span starts on a page, not beyond
             return cls
         key = (size, align)
         if key not in self._aligned:

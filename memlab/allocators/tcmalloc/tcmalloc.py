@@ -155,7 +155,7 @@ class TCMalloc(Allocator):
     def _alloc(self, size: int, align: int) -> int:
         if size <= self._max_small:
             cls = self._by_words[(size + 7) >> 3]
-            if cls.size % align:
+            if cls.size % align or align > self.sizes.page_size:  # objects sit at multiples of their size in a span
                 cls = self.sizes.class_for(size, align)
             if cls is not None:
                 if not self.thread_caches:
