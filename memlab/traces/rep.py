@@ -268,33 +268,38 @@ def _parse(lines: Iterable[bytes], *, name: str, source: str) -> Trace:
     heap_hint, num_ids, num_ops, weight = values if len(header) == 4 else (0, values[0], values[1], 1)
     ids_line, ops_line = header[-3][0] if len(header) == 4 else header[0][0], header[-2][0]
     kinds, ids, sizes, numbers = bytearray(), array("q"), array("q"), array("L")
-    a, r, f = _CODES[ALLOC], _CODES[REALLOC], _CODES[FREE]
     body = rows if first is None else _chain(first, rows)
+    count = 0
     try:
         for n, tokens in body:
-            where = f"{label}, line {n}"
-            if len(kinds) == num_ops:
+            if count == num_ops:
                 raise TraceError(
-                    f"{where}: one operation too many: the header (line {ops_line}) declares {num_ops} operations"
+                    f"{label}, line {n}: one operation too many: "
+                    f"the header (line {ops_line}) declares {num_ops} operations"
                 )
+            count += 1
+            # the common, well-formed line is read here; anything else goes to _operation, which names the problem
             kind = tokens[0]
-            code = kind[0] if len(kind) == 1 else 0
-            want = 3 if code in (a, r) else 2 if code == f else 0
-            if not want:
-                raise TraceError(f"{where}: unknown operation {_text(kind)!r} (expected a, r or f)")
-            if len(tokens) != want:
-                shown = _text(b" ".join(tokens[:want]))
-                if len(tokens) < want:
-                    raise TraceError(f"{where}: truncated line {shown!r}: {_text(kind)} needs {want - 1} numbers")
-                raise TraceError(f"{where}: unexpected {_text(tokens[want])!r} after {shown!r}")
-            ident = _number(tokens[1], where, "block id")
-            if ident >= num_ids:
-                raise TraceError(
-                    f"{where}: id {ident} is out of range: the header (line {ids_line}) declares {num_ids}"
-                )
+            if len(tokens) == 3 and (kind == b"a" or kind == b"r") and tokens[1].isdigit() and tokens[2].isdigit():
+                ident, size = int(tokens[1]), int(tokens[2])
+                if ident < num_ids and ident <= _LARGEST and size <= _LARGEST:
+                    kinds.append(kind[0])
+                    ids.append(ident)
+                    sizes.append(size)
+                    numbers.append(n)
+                    continue
+            elif len(tokens) == 2 and kind == b"f" and tokens[1].isdigit():
+                ident = int(tokens[1])
+                if ident < num_ids and ident <= _LARGEST:
+                    kinds.append(kind[0])
+                    ids.append(ident)
+                    sizes.append(0)
+                    numbers.append(n)
+                    continue
+            code, ident, size = _operation(tokens, f"{label}, line {n}", num_ids, ids_line)
             kinds.append(code)
             ids.append(ident)
-            sizes.append(_number(tokens[2], where, "size") if want == 3 else 0)
+            sizes.append(size)
             numbers.append(n)
     except MemoryError:
         raise TraceError(
@@ -308,6 +313,24 @@ def _parse(lines: Iterable[bytes], *, name: str, source: str) -> Trace:
         return Trace._read(kinds, ids, sizes, numbers, name=name, heap_hint=heap_hint, weight=weight, source=source)
     except MemoryError:
         raise TraceError(f"{label}: not enough memory to check the trace's {len(kinds):,} operations") from None
+
+
+def _operation(tokens: list[bytes], where: str, num_ids: int, ids_line: int) -> tuple[int, int, int]:
+    """An operation line read slowly and thoroughly: (kind, id, size), or the TraceError it deserves."""
+    kind = tokens[0]
+    code = kind[0] if len(kind) == 1 else 0
+    want = 3 if code in (_CODES[ALLOC], _CODES[REALLOC]) else 2 if code == _CODES[FREE] else 0
+    if not want:
+        raise TraceError(f"{where}: unknown operation {_text(kind)!r} (expected a, r or f)")
+    if len(tokens) != want:
+        shown = _text(b" ".join(tokens[:want]))
+        if len(tokens) < want:
+            raise TraceError(f"{where}: truncated line {shown!r}: {_text(kind)} needs {want - 1} numbers")
+        raise TraceError(f"{where}: unexpected {_text(tokens[want])!r} after {shown!r}")
+    ident = _number(tokens[1], where, "block id")
+    if ident >= num_ids:
+        raise TraceError(f"{where}: id {ident} is out of range: the header (line {ids_line}) declares {num_ids}")
+    return code, ident, _number(tokens[2], where, "size") if want == 3 else 0
 
 
 def _chain(first, rest):

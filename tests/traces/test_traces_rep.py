@@ -182,17 +182,17 @@ def test_running_out_of_memory_while_parsing_is_a_trace_error_naming_the_file(tm
     from memlab.traces import rep
 
     path = write_rep(generate("random", 500, 1), tmp_path / "big.rep")
-    real, calls = rep._number, [0]
+    real = rep._rows
 
-    def tight(token, where, what, largest=rep._LARGEST):  # memory runs out after 300 numbers
-        calls[0] += 1
-        if calls[0] > 300:
-            raise MemoryError
-        return real(token, where, what, largest)
+    def tight(lines, label):  # memory runs out after 300 lines
+        for i, row in enumerate(real(lines, label)):
+            if i == 300:
+                raise MemoryError
+            yield row
 
-    monkeypatch.setattr(rep, "_number", tight)
+    monkeypatch.setattr(rep, "_rows", tight)
     with pytest.raises(
-        TraceError, match=r"big.rep: not enough memory to hold the trace \(stopped after \d+ operations\)"
+        TraceError, match=r"big.rep: not enough memory to hold the trace \(stopped after 29\d operations\)"
     ):
         read_rep(path)
 
