@@ -17,7 +17,9 @@ so the same workload can be compared with ``thread_caches=False``, where every o
 a central lock, as in an allocator behind one lock.
 
 Simplifications: threads are interleaved by the caller's schedule, never by the OS; per-thread
-caches as in TCMalloc's legacy mode (today's TCMalloc caches per CPU); see each layer's module.
+caches as in TCMalloc's legacy mode (today's TCMalloc caches per CPU); an alignment above the page
+size is refused with BadAlignment, where TCMalloc serves it from the page heap with extra pages;
+see each layer's module.
 """
 
 from __future__ import annotations
