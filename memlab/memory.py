@@ -4,12 +4,22 @@ The memory is one anonymous ``mmap`` of the requested size, so a 64 MiB simulate
 at most 64 MiB of real memory (the host only backs the pages that are touched) and never a Python
 object per byte. Words are little-endian, as on x86-64 and most ARM machines. Addresses run from
 0 to ``size - 1``; anything else raises :class:`~memlab.errors.OutOfBounds`.
+
+In the browser (Pyodide) there are no pages that cost nothing until touched: WebAssembly's
+``mmap`` takes and zeroes all the bytes at once, so each simulated memory really costs its size.
+A heap that a reference cycle keeps alive would hold its memory until the next garbage
+collection, and a notebook that makes a few dozen heaps would run the page out of memory. So
+there a new memory first collects garbage whenever those still alive add up to more than
+:data:`COLLECT_ABOVE`.
 """
 
 from __future__ import annotations
 
+import gc
 import mmap
+import weakref
 
+from . import host
 from .errors import BadAlignment, BadSize, OutOfBounds, OutOfMemory
 
 WORD = 8
@@ -50,17 +60,28 @@ def align_down(value: int, align: int) -> int:
     return value & -align
 
 
+COLLECT_ABOVE = 512 << 20
+"""In the browser: the bytes of simulated memory alive past which a new one first collects garbage."""
+
+_ALIVE: weakref.WeakSet = weakref.WeakSet()  # in the browser: every Memory not yet freed
+
+
 class Memory:
     """``size`` bytes of simulated memory, all zero at the start."""
 
     def __init__(self, size: int) -> None:
         check_size(size, "memory size")
+        if host.in_browser():  # see the module docstring
+            if sum(m.size for m in _ALIVE) + size > COLLECT_ABOVE:
+                gc.collect()
         try:
             self._bytes = mmap.mmap(-1, size)
         except (OSError, OverflowError) as e:  # the host refuses: too large for its address space or its RAM
             reason = e.strerror if isinstance(e, OSError) and e.strerror else "too large for this machine"
             raise OutOfMemory(f"a simulated memory of {size:,} bytes cannot be mapped here ({reason})") from None
         self.size = size
+        if host.in_browser():
+            _ALIVE.add(self)
 
     def __len__(self) -> int:
         return self.size

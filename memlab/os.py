@@ -13,6 +13,11 @@ rarely needs the kernel. A hard ``limit`` (the size of simulated memory) stands 
 RLIMIT_AS: crossing it raises :class:`~memlab.errors.OutOfMemory` and changes nothing.
 Simplifications: no virtual/physical split, no protection bits, and munmap of pages that are
 not mapped is an error here (Linux silently accepts it).
+
+mmap takes the highest gap that fits (first fit from the top, as Linux's top-down layout does).
+To find it without walking every mapping, the OS keeps the gaps between mappings (and above the
+highest one) in a list of their own, so a search visits only the holes, never the thousands of
+back-to-back mappings a page-per-block allocator makes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class OS:
         self.heap_start = page_size
         self.brk_address = page_size
         self._regions: list[tuple[int, int]] = []  # sorted (start, length) of mmapped regions
+        self._holes: list[tuple[int, int]] = []  # sorted (start, length) of the gaps above the lowest region
         self.syscalls: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -96,18 +102,23 @@ class OS:
         check_size(length, "mmap length")
         self.syscalls["mmap"] += 1
         length = align_up(length, self.page_size)
-        top = self.limit
-        for start, size in reversed(self._regions):
-            if top - (start + size) >= length:
+        for i in range(len(self._holes) - 1, -1, -1):  # the highest hole that fits, its top part
+            start, size = self._holes[i]
+            if size >= length:
+                address = start + size - length
+                if size == length:
+                    del self._holes[i]
+                else:
+                    self._holes[i] = (start, size - length)
                 break
-            top = start
-        else:
+        else:  # below the lowest mapping, down to the break
+            top = self._ceiling()
             if top - self.brk_address < length:
                 raise OutOfMemory(
                     f"mmap({length}) finds no {length}-byte gap below {top:#x}",
                     address=top,
                 )
-        address = top - length
+            address = top - length
         bisect.insort(self._regions, (address, length))
         self.memory.fill(address, length)
         return address
@@ -130,6 +141,18 @@ class OS:
         for piece in pieces:
             if piece[1] > 0:
                 bisect.insort(self._regions, piece)
+        self._open_hole(address, address + length)
+
+    def _open_hole(self, low: int, high: int) -> None:
+        """Record ``[low, high)`` as unmapped, merged with the holes beside it (none below the lowest region)."""
+        j = bisect.bisect_left(self._holes, (high,))
+        if j < len(self._holes) and self._holes[j][0] == high:  # the hole just above
+            high += self._holes.pop(j)[1]
+        if j > 0 and sum(self._holes[j - 1]) == low:  # the hole just below
+            j -= 1
+            low = self._holes.pop(j)[0]
+        if self._regions and self._regions[0][0] < low:
+            self._holes.insert(j, (low, high - low))
 
     def regions(self) -> list[tuple[int, int]]:
         """The mapped regions as (start, length), lowest first."""

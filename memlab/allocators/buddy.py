@@ -11,11 +11,15 @@ are *buddies*, and a block finds its buddy with one XOR::
 To free, put the block back; while its buddy is free and of the same order, take the buddy off
 its list and merge the two into one block of the next order.
 
-How a block knows its order: a side table (``order_of``), as Linux keeps the order of a free
-block in its ``struct page`` and the caller passes the order to ``free_pages``. A header in the
-block would cost a word, break the power-of-two sizes the payload gets (a 64-byte request
-would need a 128-byte block) and, being user-writable, could be forged. So every payload byte
-of a block is the caller's, and a 33-byte request costs exactly one 64-byte block.
+How a block knows its order: a side table (``order_of``) of every block, free or allocated.
+Linux stores less. The order of a *free* block sits in the ``struct page`` of its first page
+(``set_buddy_order`` puts it in ``page->private`` and marks the page ``PageBuddy``), and a
+compound page (a folio) records its order too; but when a plain block is allocated, its page is
+taken off the free list and ``page->private`` is cleared, so nothing remembers its order, and
+``free_pages(addr, order)`` takes the order from the caller. A header in the block would cost a
+word, break the power-of-two sizes the payload gets (a 64-byte request would need a 128-byte
+block) and, being user-writable, could be forged. So every payload byte of a block is the
+caller's, and a 33-byte request costs exactly one 64-byte block.
 
 Simplifications: the zone grows by whole top-order blocks from ``sbrk`` (Linux's zones are
 fixed); a request above the top order raises :class:`~memlab.errors.TooLarge` (Linux warns and

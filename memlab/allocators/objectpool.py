@@ -17,7 +17,7 @@ generations) lives on the Python side, as a real pool keeps it in its own arrays
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BadAlignment, BadRequest, DoubleFree, InvalidFree, UseAfterFree
 from ..memory import WORD, is_power_of_two
@@ -100,6 +100,8 @@ class ObjectLeak(MemlabError):
 
 @dataclass(frozen=True, slots=True)
 class PoolAcquire(Event):
+    KIND: ClassVar[str] = "acquire"
+
     index: int
     address: int
     in_use: int
@@ -110,6 +112,8 @@ class PoolAcquire(Event):
 
 @dataclass(frozen=True, slots=True)
 class PoolRelease(Event):
+    KIND: ClassVar[str] = "release"
+
     index: int
     address: int
     in_use: int
@@ -120,6 +124,8 @@ class PoolRelease(Event):
 
 @dataclass(frozen=True, slots=True)
 class PoolRefill(Event):
+    KIND: ClassVar[str] = "refill"
+
     added: int
     capacity: int
 

@@ -6,9 +6,12 @@ pointer, the **stack pointer** ``sp``. Allocating moves ``sp`` up past the (alig
 freeing moves it back, and only the block on top can be freed. There is nothing to search and
 nothing to merge, which is why stack allocation is the fastest there is.
 
-Frames work as on x86-64 with frame pointers: a frame record holds
-the saved frame pointer, and popping a frame frees all of its blocks in one store to ``sp``. The
-chain of saved frame pointers is in the simulated bytes, so a hexdump shows it.
+Frames work as on x86-64 with frame pointers: a frame record holds the saved frame pointer, and
+popping a frame frees all of its blocks in one store to ``sp``. The chain of saved frame pointers
+is in the simulated bytes, so a hexdump shows it. Real code keeps that chain only where it is
+compiled to: GCC and Clang omit the frame pointer at ``-O2`` on x86-64 (``-fomit-frame-pointer``;
+GCC 12 emits no ``mov %rsp, %rbp`` there), and debuggers then unwind the stack with the DWARF call
+frame information (``.eh_frame``) that the compiler writes beside the code.
 
 Misuse is a typed error that changes nothing: freeing a block below the top raises
 :class:`~memlab.errors.OutOfOrderFree` naming the block that is on top; running past the end

@@ -1,8 +1,9 @@
 """Wrappers: allocators that serve every request from another allocator, their *child*.
 
-Zig builds its debugging and testing allocators this way: ``FailingAllocator``,
-``ThreadSafeAllocator`` and ``DebugAllocator`` each hold a child ``std.mem.Allocator`` and pass
-requests on, adding one behaviour. A memlab wrapper is itself a full memlab allocator (the
+Zig builds its debugging and testing allocators this way: ``FailingAllocator`` and
+``DebugAllocator`` each hold a child ``std.mem.Allocator`` and pass requests on, adding one
+behaviour, as ``ThreadSafeAllocator`` (a mutex around the child) did through Zig 0.15; Zig 0.16
+dropped it when its ``ArenaAllocator`` became thread-safe. A memlab wrapper is itself a full memlab allocator (the
 contract, the property suite and the players all work on it), shares its child's simulated
 machine, and shows the child's layout.
 

@@ -30,7 +30,6 @@ from ..errors import HeapCorruption, OutOfMemory
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
-from .scheme import scheme
 from .semispace import SemiSpace
 from .types import DEAD, BadField
 
@@ -75,9 +74,10 @@ class Scavenged(ObjEvent):
         return f"scan {self.obj}: its {self.refs} reference(s) now point into to-space; scan moves past it"
 
 
-@scheme("copying")
 class Copying(Tracing):
     """Cheney's copying collector over two semispaces; collects when from-space is full."""
+
+    name = "copying"
 
     exports = (*Tracing.exports, "space")
 

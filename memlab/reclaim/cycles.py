@@ -27,15 +27,15 @@ from ..errors import HeapCorruption
 from .events import Buffered, Collected, Colour, Decref, Incref, Phase
 from .objects import Obj
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import DEAD, DEINITED, DEINITING, CollectionInProgress
 
 BLACK, GRAY, WHITE, PURPLE = "black", "gray", "white", "purple"
 
 
-@scheme("bacon-rajan")
 class BaconRajan(RefCounting):
     """Reference counting with synchronous trial-deletion cycle collection."""
+
+    name = "bacon-rajan"
 
     colours = True
     exports = ("buffer",)

@@ -31,6 +31,8 @@ FLAGS = {
     "marked": (22, 1),
     "finalized": (23, 1),
     "generation": (24, 2),
+    "age": (26, 4),
+    "remembered": (30, 1),
 }
 """Bit fields of the first header word: name -> (lowest bit, width)."""
 

@@ -6,17 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import BadRequest
-from . import shipped
+from ..errors import BadRequest, NeedsMachine
+from . import production, shipped
 from .generators import GENERATORS, generate
 from .lineup import build
-from .native import NativeUnavailable
 from .rep import Trace, read_rep, write_rep
 from .replay import NATIVE, general_purpose, replay_all
 from .report import as_json, messages, text_table
 from .valgrind import Process, read_log, record
 
 ALL = "all"
+PRODUCTION = "production"
 
 EXIT_STATUSES = """\
 exit status:
@@ -46,16 +46,21 @@ def _trace(text: str) -> Trace:
 def _specs(given: list[str] | None, trace: Trace) -> list[str]:
     """The specs to replay, each one built once first, so that a bad spec stops everything before any replay.
 
-    The machine's own malloc is left out where it cannot be measured, unless it was asked for by name.
+    A production allocator this machine lacks is left out with a message, unless it was asked for by name.
     """
     specs: list[str] = []
     for spec in given or [ALL]:
-        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
+        if spec == ALL:
+            specs += [*general_purpose(), NATIVE]
+        elif spec == PRODUCTION:
+            specs += production.names()
+        else:
+            specs.append(spec)
     usable = []
     for spec in dict.fromkeys(specs):
         try:
             build(spec, trace)
-        except NativeUnavailable as e:
+        except NeedsMachine as e:  # a production allocator this machine lacks: an error only if asked for by name
             if spec in (given or []):
                 raise
             print(f"memlab: {spec}: skipped: {e}", file=sys.stderr)
@@ -68,9 +73,10 @@ def replay_command(parser: argparse.ArgumentParser):
     """replay traces through allocators and compare them.
 
     Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. SPEC is a
-    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this machine's
-    malloc; 'all' (the default) is every general-purpose allocator plus glibc. The exit status says
-    how it went (listed below).
+    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc', 'libjemalloc',
+    'libmimalloc' and 'libtcmalloc' are this machine's production allocators, replayed natively
+    (libjemalloc:lib=FILE loads another build); 'production' is all four; 'all' (the default) is
+    every general-purpose allocator plus glibc. The exit status says how it went (listed below).
     """
     parser.epilog = EXIT_STATUSES
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -94,6 +100,12 @@ def replay_command(parser: argparse.ArgumentParser):
         check = (args.check_every or 1) if args.check else 0
         results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
+        native = [r for r in results if isinstance(r, production.ProductionResult)]
+        if native and not args.json:
+            print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
+            print("resident set (anonymous pages); ns/op from the native loop, warm (the allocator alone) and")
+            print("cold (the first pass, which pays the kernel for new pages), the fastest of three runs.\n")
+            print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)
         if any(r.stopped for r in results):

@@ -107,6 +107,10 @@ class Trace:
         """The operations as ``(kind, id, size)`` tuples (a new list each time)."""
         return list(self.iter_ops())
 
+    def op(self, index: int) -> Op:
+        """Operation ``index`` as ``(kind, id, size)``."""
+        return _KINDS[self.kinds[index]], self.ids[index], self.sizes[index]
+
     def iter_ops(self) -> Iterator[Op]:
         """The operations one by one, as ``(kind, id, size)``."""
         kinds = _KINDS

@@ -31,7 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BadRequest
+from .. import host
+from ..errors import BadRequest, NeedsMachine
 from .rep import ALLOC, FREE, REALLOC, Op, Trace, TraceError
 
 _LINE = re.compile(r"^--(\d+)-- ?(.*)$")
@@ -46,8 +47,8 @@ _ALLOCS |= {"__builtin_new", "__builtin_vec_new"}
 _FREES = {"free", "cfree", "__builtin_delete", "__builtin_vec_delete"}
 
 
-class ValgrindMissing(BadRequest):
-    """valgrind is not installed, so a real program cannot be recorded here."""
+class ValgrindMissing(NeedsMachine):
+    """valgrind is not installed (or cannot run: the browser), so a real program cannot be recorded here."""
 
 
 @dataclass
@@ -227,6 +228,9 @@ def _log_lines(file, path: Path) -> Iterable[str]:
 
 def valgrind() -> str:
     """The path of the valgrind executable, or ValgrindMissing with what to do instead."""
+    if host.in_browser():
+        why = host.missing("valgrind")
+        raise ValgrindMissing(f"{why}: convert a log recorded elsewhere with `memlab trace convert LOG`")
     path = shutil.which("valgrind")
     if path is None:
         raise ValgrindMissing(

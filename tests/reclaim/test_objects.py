@@ -197,6 +197,31 @@ def test_snapshot_lists_nodes_edges_and_variables():
     assert "a" in snap and "zz" not in snap
 
 
+def test_every_scheme_is_named_in_one_list_and_built_by_its_name():
+    import inspect
+
+    import memlab.reclaim as reclaim
+    from memlab.reclaim import SCHEMES, SCHEMES_IN_ORDER, Heap, Scheme, register
+    from memlab.reclaim.types import BadField
+
+    defined = {
+        cls
+        for module in list(vars(reclaim).values())
+        if inspect.ismodule(module) and module.__name__.startswith("memlab.reclaim")
+        for cls in vars(module).values()
+        if inspect.isclass(cls)
+        and issubclass(cls, Scheme)
+        and cls.name != Scheme.name
+        and cls.__module__ == module.__name__
+    }
+    assert defined <= set(SCHEMES_IN_ORDER)
+    assert sorted(SCHEMES) == sorted(cls.name for cls in SCHEMES_IN_ORDER)
+    for cls in SCHEMES_IN_ORDER:
+        assert type(Heap(cls.name).scheme) is cls
+    with pytest.raises(BadField, match="'arc' is taken by ARC"):
+        register(type("Impostor", (Scheme,), {"name": "arc"}))
+
+
 SCHEMES = ("manual", "refcount", "arc", "bacon-rajan", "cpython", "mark-sweep", "copying")
 
 

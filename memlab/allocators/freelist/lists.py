@@ -9,6 +9,11 @@
   ordered (insert in place, O(n), better utilization). As malloclab requires, the list heads are
   words in the heap itself, below the prologue, so a hexdump shows them.
 
+Four-byte links are CS:APP's 32-bit layout, and they are why the minimum block stays 16 bytes
+(header, two links, footer). With the 8-byte pointers of a 64-bit machine a free block would need
+4 + 8 + 8 + 4 = 24 bytes. The heap refuses a memory of more than 4 GiB, so a 4-byte link holds
+any address in it.
+
 Both support every placement policy of :mod:`.lists`. Next fit keeps one roving pointer
 (one per size class for segregated fits), as CS:APP's ``mm.c`` keeps its ``rover``.
 """

@@ -1,4 +1,4 @@
-"""Thread-caching malloc, after Google's TCMalloc design document.
+"""Thread-caching malloc, after Google's TCMalloc design document (2005, as gperftools implements it).
 
 Three layers, and the point of the design is where the locks are:
 
@@ -9,16 +9,19 @@ Three layers, and the point of the design is where the locks are:
 
 Objects move between the ends in batches.
 
-Small requests are rounded to a size class (:mod:`.sizes`); large ones (over
-``max_small``) get a span of whole pages straight from the page heap. Threads are simulated and
+Small requests are rounded to a size class (:mod:`.sizes`); large ones (over ``max_small``,
+32 KiB by default as in the 2005 design; 256 KiB in gperftools and google/tcmalloc today) get a
+span of whole pages straight from the page heap. Threads are simulated and
 deterministic: ``alloc(size, thread=2)`` or ``with heap.thread(2): ...`` runs an operation as
 thread 2; the plain contract (no thread) is thread 0. ``locks`` counts every lock acquisition,
 so the same workload can be compared with ``thread_caches=False``, where every operation takes
 a central lock, as in an allocator behind one lock.
 
 Simplifications: threads are interleaved by the caller's schedule, never by the OS; per-thread
-caches as in TCMalloc's legacy mode (today's TCMalloc caches per CPU); an alignment above the page
-size is refused with BadAlignment, where TCMalloc serves it from the page heap with extra pages;
+caches as in TCMalloc's legacy mode (google/tcmalloc caches per CPU); the legacy page
+heap of spans, where google/tcmalloc now has a hugepage-aware back end (see :mod:`.pageheap`);
+an alignment above the page size is refused with BadAlignment, where TCMalloc serves it from the
+page heap with extra pages;
 see each layer's module.
 """
 

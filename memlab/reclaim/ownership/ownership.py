@@ -391,9 +391,9 @@ class Ownership:
         self.conflict(var, "share", now, commit)
         mutable = e.op == "borrow_mut"
         if mutable and cell.flag != 0:
-            raise BorrowMutError("already borrowed: BorrowMutError", step=now.step, where=now.where, name=var.name)
+            raise BorrowMutError(step=now.step, where=now.where, name=var.name)
         if not mutable and cell.flag < 0:
-            raise BorrowError("already mutably borrowed: BorrowError", step=now.step, where=now.where, name=var.name)
+            raise BorrowError(step=now.step, where=now.where, name=var.name)
         if not commit:
             return None
         cell.flag = -1 if mutable else cell.flag + 1

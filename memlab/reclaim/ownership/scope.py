@@ -277,7 +277,7 @@ class Scope:
                 cell = world.cell_of(var)
                 check(world.loans, var, "share", now, world.lifetimes)
                 if cell.flag != 0:
-                    raise BorrowMutError("already borrowed: BorrowMutError", step=now.step, where=now.where, name=name)
+                    raise BorrowMutError(step=now.step, where=now.where, name=name)
             world.evaluate(value, now, False, {})
 
         def commit(now):
