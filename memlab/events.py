@@ -208,6 +208,27 @@ class Recording(Sequence[Frame]):
         """A position in this recording that steps forwards and backwards."""
         return Cursor(self)
 
+    def find(self, kind: str, nth: int = 1, **fields: Any) -> Frame:
+        """The ``nth`` frame (1 is the first) whose event is a ``kind`` with these field values.
+
+        ``recording.find("merge").index`` is the step a predict-mode question asks about;
+        ``recording.find("free", address=a)`` the step that frees ``a``.
+        """
+        found = [
+            f
+            for f in self._frames
+            if f.event is not None
+            and f.event.kind == kind
+            and all(getattr(f.event, k, None) == v for k, v in fields.items())
+        ]
+        if len(found) < nth or nth < 1:
+            where = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            raise LookupError(
+                f"no {kind} event{f' with {where}' if where else ''} number {nth} in this recording: "
+                f"it has {len(found)} (the kinds are {sorted(set(self.kinds()))})"
+            )
+        return found[nth - 1]
+
 
 class Cursor:
     """A position in a recording; stepping never runs past either end."""

@@ -20,7 +20,7 @@ import mmap
 import weakref
 
 from . import host
-from .errors import BadAlignment, BadSize, OutOfBounds
+from .errors import BadAlignment, BadSize, OutOfBounds, OutOfMemory
 
 WORD = 8
 """Bytes in a machine word (a pointer) on the simulated 64-bit machine."""
@@ -71,12 +71,17 @@ class Memory:
 
     def __init__(self, size: int) -> None:
         check_size(size, "memory size")
-        self.size = size
         if host.in_browser():  # see the module docstring
             if sum(m.size for m in _ALIVE) + size > COLLECT_ABOVE:
                 gc.collect()
+        try:
+            self._bytes = mmap.mmap(-1, size)
+        except (OSError, OverflowError) as e:  # the host refuses: too large for its address space or its RAM
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "too large for this machine"
+            raise OutOfMemory(f"a simulated memory of {size:,} bytes cannot be mapped here ({reason})") from None
+        self.size = size
+        if host.in_browser():
             _ALIVE.add(self)
-        self._bytes = mmap.mmap(-1, size)
 
     def __len__(self) -> int:
         return self.size

@@ -26,7 +26,7 @@ import bisect
 from collections import Counter
 
 from .errors import BadRequest, InvalidFree, OutOfMemory
-from .memory import Memory, align_up, check_size
+from .memory import Memory, align_up, check_size, is_power_of_two
 
 PAGE_SIZE = 4096
 
@@ -36,8 +36,8 @@ class OS:
 
     def __init__(self, limit: int = 64 << 20, *, page_size: int = PAGE_SIZE) -> None:
         check_size(limit, "memory limit")
-        if page_size & (page_size - 1) or page_size < 16:
-            raise BadRequest(f"page size {page_size} is not a power of two >= 16")
+        if not is_power_of_two(page_size) or page_size < 16:
+            raise BadRequest(f"page size {page_size!r} is not a power of two >= 16")
         if limit < 2 * page_size:
             raise BadRequest(f"memory limit {limit} is smaller than two pages")
         self.page_size = page_size

@@ -109,7 +109,8 @@ class Arena(Allocator):
     name = "arena"
 
     def __init__(self, child: str | Allocator = "page", **options: Any) -> None:
-        self.child = child_allocator(child, **options)
+        with self._option(child=child):
+            self.child = child_allocator(child, **options)
         super().__init__(os=self.child.os)
         self.chunks: list[tuple[int, int]] = []  # (address, length), oldest first; the last is current
         self.end_index = 0  # bytes used in the current chunk, after its node

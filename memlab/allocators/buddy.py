@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ..errors import BadAlignment, BadRequest, OutOfMemory, TooLarge
 from ..events import Event, Grow, Split
 from ..memory import align_up
-from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot
+from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot, machine
 from .fragmentation import Fragmentation, fragmentation_at_peak, internal_fragmentation
 
 # -- Reading a buddy zone: its layout, the snapshot the views draw, /proc/buddyinfo, and its invariants.
@@ -96,8 +96,8 @@ class Buddy(Allocator):
                 f"buddy orders need 3 <= min_order <= max_order <= 30 (blocks of 8 bytes to 1 GiB); "
                 f"got min_order={min_order}, max_order={max_order}"
             )
-        if "os" not in kw:
-            kw.setdefault("limit", max(64 << 20, (max(blocks, 1) + 1) << max_order))
+        if "os" not in kw and "limit" not in kw:  # a machine that holds the zone's first blocks
+            kw["os"] = machine(self.name, "blocks", blocks, max(64 << 20, (max(blocks, 1) + 1) << max_order))
         super().__init__(**kw)
         self.min_order, self.max_order, self.grow = min_order, max_order, bool(grow)
         self.top = 1 << max_order
@@ -111,8 +111,9 @@ class Buddy(Allocator):
             self.os.sbrk(pad)  # padding below the zone, so its blocks are aligned
             self._add_footprint(pad)
         self.zone_blocks = 0
-        for _ in range(blocks):
-            self._add_top_block()
+        with self._option(blocks=blocks, max_order=max_order):
+            for _ in range(blocks):
+                self._add_top_block()
 
     # -- growing the zone ----------------------------------------------------------------------
     def _add_top_block(self) -> None:

@@ -29,10 +29,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..errors import InvalidFree, OutOfMemory, OutOfOrderFree, describe_block
+from ..errors import BadSize, InvalidFree, OutOfMemory, OutOfOrderFree, describe_block
 from ..events import Event
-from ..memory import WORD, align_up, check_size
-from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block, HeapSnapshot
+from ..memory import WORD, align_up
+from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block, HeapSnapshot, machine
 
 # -- Frames on a stack: the saved frame pointer chain of x86-64, and popping a frame at once.
 #
@@ -101,11 +101,13 @@ class Stack(Allocator):
     name = "stack"
 
     def __init__(self, size: int = 4096, **kw) -> None:
-        check_size(size, "stack size")
-        if "os" not in kw:
-            kw.setdefault("limit", align_up(size, 4096) + (64 << 10))
+        if type(size) is not int or size <= 0:
+            raise BadSize(f"stack size={size!r}: the stack needs a positive number of bytes")
+        if "os" not in kw and "limit" not in kw:  # a machine just large enough for the stack
+            kw["os"] = machine(self.name, "size", size, align_up(size, 4096) + (64 << 10))
         super().__init__(**kw)
-        self.base, self.size = self._mmap(size), size
+        with self._option(size=size):
+            self.base, self.size = self._mmap(size), size
         self.sp = self.base
         self._blocks: list[tuple[int, int, int]] = []  # (address, size, sp before), bottom first
         self._frames: list[StackFrame] = []
@@ -179,8 +181,8 @@ class Stack(Allocator):
                 step=self.step,
             )
         self._with_step(self._room, address, new_size, f"growing the top block to {new_size} bytes")
-        self._counts["reallocs"] += 1
         self._resize_in_place(address, old, new_size)
+        self._counts["reallocs"] += 1
         return address
 
     # -- views ----------------------------------------------------------------------------

@@ -49,10 +49,13 @@ class Wrapper(Allocator):
     """Pass every request to ``self.inner``; subclasses add one behaviour each."""
 
     name = "wrapper"
+    child_option = "inner"
+    """The name under which the constructor takes the child (errors about the child name it)."""
 
     def __init__(self, inner: Child = "bump", **options: Any) -> None:
         self._recorder = None
-        self.inner = build(inner, **options)
+        with self._option(**{self.child_option: inner}):
+            self.inner = build(inner, **options)
         super().__init__(os=self.inner.os)
         self.default_align = self.inner.default_align
 

@@ -157,8 +157,7 @@ class CPythonGC(RefCounting):
     def collect(self, generation: int = GENERATIONS - 1, **options: object) -> int:
         """``gc.collect(generation)``: returns the number of unreachable objects found and freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"cpython collect() takes only generation, got {', '.join(options)}")
+        self.no_options("cpython collect()", options, "only generation")
         if generation not in range(GENERATIONS) or isinstance(generation, bool):
             raise BadField(f"invalid generation {generation!r}: must be 0, 1 or 2", step=heap.step)
         if self.collecting:
@@ -326,6 +325,8 @@ class CPythonGC(RefCounting):
                 except Exception as e:  # noqa: BLE001  (as CPython: reported, then ignored)
                     heap.ignored.append(e)
                     print(f"Exception ignored in weakref callback for {obj._name}: {e!r}", file=sys.stderr)
+                except BaseException as e:  # Ctrl-C: the collection finishes first (see Heap.defer)
+                    heap.defer(e)
 
     # -- finalize_garbage, handle_resurrected_objects, delete_garbage --------------------------
     # What CPython's cycle collector does with the unreachable objects: PEP 442's safe finalization.

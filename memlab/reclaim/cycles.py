@@ -105,8 +105,7 @@ class BaconRajan(RefCounting):
     def collect(self, **options: object) -> int:
         """CollectCycles: MarkRoots, ScanRoots, CollectRoots; returns how many objects were freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"bacon-rajan collect() takes no options, got {', '.join(options)}")
+        self.no_options("bacon-rajan collect()", options)
         with heap.operation("collect_cycles()"):
             heap.frozen = "a cycle collection"
             try:

@@ -37,6 +37,7 @@ whole header word (Swift packs strong and unowned counts into one word).
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -99,6 +100,7 @@ class Heap:
         self._depth = 0
         self._next_id = 1
         self.frozen = ""  # set by a collector while the graph must not change
+        self._interrupt: BaseException | None = None  # a Ctrl-C from a deinit, raised when the operation ends
         self.arguments: tuple[Obj, ...] = ()  # objects passed to new(), roots while it allocates
         self.globals = ScopeFrame(self, "globals")
         self.frames: list[ScopeFrame] = [self.globals]
@@ -119,9 +121,13 @@ class Heap:
         self, name: str, fields: Iterable[object] = (), *, deinit: Callable[[Obj], object] | None = None
     ) -> ObjType:
         """Declare a type: ``heap.type("Node", ["next", "weak prev", "int value"])``."""
-        if name in self.types:
+        if isinstance(name, str) and name in self.types:
             raise BadField(f"type {name} is already declared", step=self.step)
-        t = ObjType(len(self.types) + 1, name, fields, deinit)
+        try:
+            t = ObjType(len(self.types) + 1, name, fields, deinit)
+        except BadField as e:
+            e.step = self.step
+            raise
         self.types[name] = t
         return t
 
@@ -255,18 +261,28 @@ class Heap:
 
     def free(self, obj: Obj) -> None:
         """Manual free (the "manual" scheme only)."""
-        self.scheme.free(obj)
+        self.scheme.free(self._object(obj, "free"))
 
     def retain(self, obj: Obj) -> None:
         """A manual retain (Objective-C's ``[obj retain]``, CPython's ``Py_INCREF``)."""
-        self.scheme.manual(obj, "retain")
+        self.scheme.manual(self._object(obj, "retain"), "retain")
 
     def release(self, obj: Obj) -> None:
         """A manual release matching an earlier manual retain."""
-        self.scheme.manual(obj, "release")
+        self.scheme.manual(self._object(obj, "release"), "release")
+
+    def _object(self, obj: object, call: str) -> Obj:
+        """``obj`` if it is an object of this heap (in any state: a scheme names a dead one's fate)."""
+        if not isinstance(obj, Obj) or obj._heap is not self:
+            raise BadField(f"{call}({obj!r}): not an object of this heap", step=self.step)
+        return obj
 
     def collect(self, *args: object, **options: object) -> int:
         """Run the scheme's collector; returns how many objects it found to be garbage."""
+        try:
+            inspect.signature(self.scheme.collect).bind(*args, **options)
+        except TypeError as e:
+            raise BadField(f"collect() of the {self.scheme.name} scheme: {e}", step=self.step) from None
         return self.scheme.collect(*args, **options)
 
     def check(self) -> None:
@@ -381,6 +397,19 @@ class Heap:
             yield
         finally:
             self._depth -= 1
+            interrupt = self._interrupt if top else None
+            if top:
+                self._interrupt = None
+        if interrupt is not None:  # the operation is complete: now the Ctrl-C a deinit took may stop the program
+            raise interrupt
+
+    def defer(self, interrupt: BaseException) -> None:
+        """A deinit or a weakref callback raised KeyboardInterrupt (or another BaseException that is not
+        an Exception): finish the operation first, so the heap stays whole, then raise it."""
+        if self._depth == 0:
+            raise interrupt
+        if self._interrupt is None:
+            self._interrupt = interrupt
 
     def emit(self, event: Event) -> None:
         if self.recorder is not None:
@@ -467,6 +496,8 @@ class Heap:
         except Exception as e:  # noqa: BLE001  (a deinit cannot stop a cascade)
             self.ignored.append(e)
             print(f"Exception ignored in deinit of {obj._name}: {type(e).__name__}: {e}", file=sys.stderr)
+        except BaseException as e:  # Ctrl-C: the cascade or collection finishes first, then it stops the program
+            self.defer(e)
 
     def dealloc(self, obj: Obj, state: str = DEAD, why: str = "") -> None:
         """Give the object's memory back to the allocator; ``state`` is FREED or DEAD."""

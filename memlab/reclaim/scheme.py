@@ -9,6 +9,7 @@ a collection (tracing). The base class counts nothing; ``"manual"`` adds an expl
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING
 
 from .types import DEAD, LIVE, BadField, ReclaimError
@@ -36,7 +37,15 @@ def make_scheme(spec: object, **options) -> Scheme:
         return spec(**options)
     if not isinstance(spec, str) or spec not in SCHEMES:
         raise BadField(f"no reclamation scheme named {spec!r}; known: {', '.join(sorted(SCHEMES))}")
-    return SCHEMES[spec](**options)  # type: ignore[index]
+    cls = SCHEMES[spec]  # type: ignore[index]
+    takes = [p for p in inspect.signature(cls).parameters if p != "self"]
+    unknown = [k for k in options if k not in takes]
+    if unknown:
+        raise BadField(
+            f"Heap({spec!r}, {unknown[0]}=...): the {spec} scheme has no option {unknown[0]!r}; "
+            f"it takes {', '.join(takes) or 'none'}"
+        )
+    return cls(**options)
 
 
 class Scheme:
@@ -112,8 +121,14 @@ class Scheme:
     def check(self) -> None:
         """Verify the scheme's invariants (counts match references, ...)."""
 
-    def collect(self, **options) -> int:
+    def collect(self, *args, **options) -> int:
         raise ReclaimError(f"the {self.name} scheme has no collector", step=self.heap.step)
+
+    def no_options(self, call: str, options: dict, takes: str = "no options") -> None:
+        """Refuse keyword options a collector does not take, naming them."""
+        if options:
+            named = ", ".join(f"{k}=" for k in options)
+            raise BadField(f"{call} takes {takes}, not {named}", step=self.heap.step)
 
     def free(self, obj: Obj) -> None:
         raise ReclaimError(

@@ -27,7 +27,7 @@ def lifetimes(trace: Trace) -> list[int | None]:
     born: dict[int, int] = {}  # id -> index into ages
     ages: list[int | None] = []
     births: list[int] = []
-    for kind, ident, _ in trace.ops:
+    for kind, ident, _ in trace.iter_ops():
         if kind == ALLOC:
             clock += 1
             born[ident] = len(ages)

@@ -18,7 +18,7 @@ from ..errors import BadRequest
 from .native import NativeHeap
 from .production import LIBRARIES as PRODUCTION
 from .production import Production, ProductionUnavailable
-from .rep import FREE, Trace
+from .rep import Trace
 
 NATIVE = "glibc"
 
@@ -52,7 +52,7 @@ def _replay_options(name: str, options: dict, trace: Trace | None) -> dict:
     needs = REGISTRY[name].replay_options
     if needs is None:
         return dict(options)
-    sizes = [1 << 16] if trace is None else [size for kind, _, size in trace.ops if kind != FREE]
+    sizes = [1 << 16] if trace is None else trace.requests()
     return needs(sizes, dict(options))
 
 

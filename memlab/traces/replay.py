@@ -12,7 +12,8 @@ Per (trace, allocator) a :class:`Result` with
 * ``ops_per_second`` and ``errors`` (requests the allocator could not serve).
 
 The replay loop does nothing per operation beyond the allocator call and a running sum of live
-bytes; the footprint is read only when live memory reaches a new peak. ``check=True`` runs the
+bytes; the footprint is read only when live memory reaches a new peak. Its tables hold one entry per
+block live at once (the trace's *slots*), however large the block ids are. ``check=True`` runs the
 allocator's ``check()`` after every operation and stops at the first broken invariant.
 The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
 ``"libtcmalloc"``) replay natively, each in a process of its own (:mod:`.production`), with the
@@ -27,7 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from ..errors import BadRequest, HeapCorruption, MemlabError
+from ..errors import BadRequest, HeapCorruption, MemlabError, NeedsMachine
 from .lineup import NATIVE, build, general_purpose, skipped
 from .native import NativeHeap, direct, on_fresh_thread, release
 from .production import Production
@@ -68,13 +69,13 @@ def _buffers(trace: Trace) -> tuple[list[int], list[int], list]:
     For glibc they are made before the replay's thread starts, so they live in the main
     thread's arena, not in the one being measured.
     """
-    every = max(1, len(trace.ops) // SAMPLES)
-    return [0] * trace.num_ids, [0] * trace.num_ids, [None] * (len(trace.ops) // every + 2)
+    every = max(1, len(trace) // SAMPLES)
+    return [0] * trace.num_slots, [0] * trace.num_slots, [None] * (len(trace) // every + 2)
 
 
 def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result, buffers=None) -> list[int]:
     """Run every operation; fill ``out``; return the addresses still held at the end."""
-    ops, n = trace.ops, len(trace.ops)
+    kinds, slots, sizes, n = trace.kinds, trace.slots, trace.sizes, len(trace)
     address, size, samples = buffers or _buffers(trace)
     every = max(1, n // SAMPLES)
     if hasattr(heap, "begin"):
@@ -84,12 +85,12 @@ def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: 
         count = [0]
         alloc, free, realloc = (_with_check(f, heap.check, check, count) for f in (alloc, free, realloc))
     live = peak = used = taken = 0
-    a, f = ALLOC, FREE
+    a, f = ord(ALLOC), ord(FREE)
     i, tick = 0, min(n, every)
     while i < n:
         try:
             for i in range(i, tick):  # noqa: B020 - i resumes after a failed operation
-                kind, b, s = ops[i]
+                kind, b, s = kinds[i], slots[i], sizes[i]
                 if kind == a:
                     address[b] = alloc(s)
                     size[b] = s
@@ -198,9 +199,10 @@ def replay_all(
     progress: bool | None = None,
     on_skip: Callable[[str, str], None] | None = None,
 ) -> list[Result]:
-    """Every trace through every allocator; an allocator that cannot be built here is skipped.
+    """Every trace through every allocator; a production allocator this machine lacks is skipped.
 
-    ``on_skip(spec, reason)`` hears about each skipped allocator (once).
+    ``on_skip(spec, reason)`` hears about each skipped allocator (once). A spec that names no
+    allocator, or options it cannot take, raises BadRequest: a typo must not pass as a skip.
     """
     results, skipped_specs = [], set()
     for trace in traces:
@@ -209,7 +211,7 @@ def replay_all(
                 continue
             try:
                 results.append(replay(trace, spec, check=check, progress=progress))
-            except BadRequest as e:
+            except NeedsMachine as e:  # glibc, jemalloc, mimalloc or TCMalloc missing here
                 skipped_specs.add(spec)
                 if on_skip is not None:
                     on_skip(spec, str(e))

@@ -14,6 +14,7 @@ from html import escape
 
 from ..events import Event
 from ..reclaim.snapshot import GraphSnapshot, Node
+from . import keys
 from .graph import graph_svg
 from .graph_style import COLOUR_FILL
 from .graph_style import DEFS as GRAPH_DEFS
@@ -120,11 +121,12 @@ def semispace_svg(
         for n in nodes:
             x = left + (n.address - base) * scale
             fill, ink = COLOUR_FILL.get(n.colour or "white", ("#FFFFFF", PALETTE["text"]))
-            body.append(rect(x, y, n.size * scale, strip_h, fill, stroke="#333", sw=2.4 if n.id == hot else 0.8,
-                             title=f"{n.name} at {n.address:#x}, {n.size} bytes, {n.colour or 'white'}"))  # fmt: skip
-            body.append(rect(x + 2, y + strip_h - 15, n.size * scale - 4, 12, "#FFFFFF", stroke="none", sw=0,
-                             extra=' fill-opacity="0.8"'))  # fmt: skip
-            body.append(text(x + n.size * scale / 2, y + strip_h - 5, n.name, size=10, anchor="middle"))
+            shape = [rect(x, y, n.size * scale, strip_h, fill, stroke="#333", sw=2.4 if n.id == hot else 0.8,
+                          title=f"{n.name} at {n.address:#x}, {n.size} bytes, {n.colour or 'white'}")]  # fmt: skip
+            shape.append(rect(x + 2, y + strip_h - 15, n.size * scale - 4, 12, "#FFFFFF", stroke="none", sw=0,
+                              extra=' fill-opacity="0.8"'))  # fmt: skip
+            shape.append(text(x + n.size * scale / 2, y + strip_h - 5, n.name, size=10, anchor="middle"))
+            body.append(f'<g data-name="{escape(n.name)}"{keys.attrs(keys.copy(n.id))}>{"".join(shape)}</g>')
         if copying and role == "to-space":
             black = [n for n in nodes if n.colour == "black"]
             scan = max((n.address + n.size for n in black), default=base)

@@ -18,6 +18,7 @@ from html import escape
 
 from ..events import Event
 from ..reclaim.snapshot import GraphSnapshot, Node
+from . import keys
 from .graph_arrows import references
 from .graph_layout import BOX_H, LEFT, LINE, TOP, VAR_H, VAR_W, Box, layers, order, pin, place, stable_layout
 from .graph_style import BARRIER_INK, COLOUR_FILL, DEFS, STATE_FILL, legend
@@ -126,7 +127,7 @@ def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool, barrier: s
     if coloured:
         fill, ink = COLOUR_FILL.get(n.colour, (fill, ink))
     title = f"{lines[0]} at {n.address:#x}, {n.size} bytes; " + "; ".join(s for s in lines[1:] if s)
-    parts = [f'<g class="ml-node ml-{escape(n.state)}" data-name="{escape(n.name)}">']
+    parts = [f'<g class="ml-node ml-{escape(n.state)}" data-name="{escape(n.name)}"{keys.attrs(keys.obj(n.id))}>']
     parts.append(rect(x, y, w, h, fill, stroke="#333", sw=0.8, title=title))
     if ink != "#FFFFFF":  # patterned fills: a light band under the text keeps it readable
         parts.append(rect(x + 8, y + 3, w - 11, h - 6, "#FFFFFF", stroke="none", sw=0, extra=' fill-opacity="0.72"'))

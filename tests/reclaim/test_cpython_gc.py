@@ -257,3 +257,28 @@ def test_collect_from_a_finalizer_is_refused():
         s.x.a = s.x
     assert heap.collect() == 1
     assert isinstance(heap.ignored[0], CollectionInProgress)
+
+
+def ctrl_c(obj=None):
+    """What Jupyter's interrupt button does: a KeyboardInterrupt wherever the program is."""
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["deinit", "weakref callback"])
+def test_ctrl_c_inside_a_collection_stops_the_program_after_the_collection_and_leaves_the_heap_whole(where):
+    heap = Heap("cpython")
+    node = heap.type("Node", ["next"], deinit=ctrl_c if where == "deinit" else None)
+    plain = heap.type("Plain", ["next"])
+    with heap.scope("main") as s:
+        s.a, s.b, s.keep = heap.new(node, name="a"), heap.new(node, name="b"), heap.new(plain, name="keep")
+        s.a.next, s.b.next = s.b, s.a
+        if where == "weakref callback":
+            ref = heap.weakref(s.a, lambda r: ctrl_c())
+        del s.a, s.b
+        with pytest.raises(KeyboardInterrupt):
+            heap.collect()
+        heap.check()  # was: "a is in 0 generations"
+        assert [o._name for o in heap.live()] == ["keep"]
+        assert heap.collect() == 0 and heap.get_count()[0] == 0
+        if where == "weakref callback":
+            assert ref() is None

@@ -34,20 +34,24 @@ from allocated blocks (CS:APP 3e, homework 9.18; glibc's chunks do the same), so
 is free. It needs immediate coalescing, which guarantees a free block never follows a free one.
 
 Free blocks are found by :mod:`.lists` (implicit, explicit or segregated lists) with a
-placement policy from :mod:`.lists` (first, next, best, worst). Simplifications: 4-byte
+placement policy from :mod:`.lists` (first, next, best, worst). Explicit and segregated lists with
+first fit, immediate coalescing, front placement and footers on every block (``mm.c``'s own tags)
+run the accelerated hot path of :mod:`.fast`: in C where it was built, else in Python
+(``accelerator="auto"``); ``"c"``, ``"python"`` and ``"off"`` (the readable path only) choose. Simplifications: 4-byte
 tags and links limit the heap to 4 GiB; payloads are aligned to 8 bytes, no more; the heap never
 shrinks (like ``mm.c``). ``check()`` is malloclab's ``mm_checkheap`` (see :mod:`.check`).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import NoReturn
 
 from ...errors import BadAlignment, BadRequest, HeapCorruption, MemlabError, OutOfMemory
 from ...events import Coalesce, Split
 from ..base import Allocator
+from . import fast
 from .check import check_heap, heap_layout
-from .fast import install
 from .lists import PLACEMENTS, make_lists
 from .tags import ALLOC, CHUNKSIZE, DSIZE, MAX_BLOCK, MIN_BLOCK, PREV_FREE, WSIZE, adjusted_size, word_view
 
@@ -68,6 +72,19 @@ COALESCING = ("immediate", "deferred")
 PLACES = ("front", "back", "by-size")
 GROWTH = ("chunk", "top-up")
 FOOTERS = ("all", "free")
+ACCELERATORS = ("auto", "c", "python", "off")
+TAG_LIMIT = 1 << 32
+"""4-byte tags and links address 4 GiB at most."""
+
+
+@contextmanager
+def _closures_only():
+    """:func:`.fast.install` builds its Python closures while no compiled path is there to take."""
+    compiled, fast.COMPILED = fast.COMPILED, None
+    try:
+        yield
+    finally:
+        fast.COMPILED = compiled
 
 
 def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
@@ -92,6 +109,7 @@ class FreeListHeap(Allocator):
         place: str = "front",
         grow: str = "chunk",
         footers: str = "all",
+        accelerator: str = "auto",
         **kw,
     ) -> None:
         kind = _choose("list", list, LISTS)
@@ -112,31 +130,54 @@ class FreeListHeap(Allocator):
         self._tags = WSIZE if self.footless else DSIZE  # bytes of tags an allocated block carries
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
             raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
+        accelerated = kind != "implicit" and fit == "first" and not (self.deferred or self.footless or place != "front")
+        accelerator = _choose("accelerator", accelerator, ACCELERATORS)
+        if accelerator in ("c", "python") and not accelerated:
+            raise BadRequest(
+                f"freelist accelerator={accelerator!r}: the fast path serves explicit and segregated lists with "
+                "first fit, immediate coalescing, front placement and footers on every block"
+            )
+        if accelerator == "c" and fast.COMPILED is None:
+            raise BadRequest("freelist accelerator='c': the C fast path was not built here (no C compiler at install)")
+        limit = kw.get("limit")
+        if "os" not in kw and type(limit) is int and limit > TAG_LIMIT:
+            raise BadRequest(f"freelist limit={limit}: 4-byte tags and links reach 4 GiB at most; use a smaller limit")
         super().__init__(**kw)
-        if self.os.limit > 1 << 32:
-            raise BadRequest("4-byte tags and links reach 4 GiB at most: use a smaller limit")
+        if self.os.limit > TAG_LIMIT:
+            raise BadRequest(f"freelist os={self.os!r}: 4-byte tags and links reach 4 GiB at most; use a smaller OS")
         self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
         if place != "front" or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
             self.options.update(place=place, grow=grow)
         if self.footless:
             self.options["footers"] = footers
+        if accelerator != "auto":
+            self.options["accelerator"] = accelerator
         self.chunk = chunk
         self._w = word_view(self.memory)
         self.lists = make_lists(self, kind, fit, order)
         self._insert, self._remove, self._find = self.lists.insert, self.lists.remove, self.lists.find
         heads = self.lists.heads
         pad = 1 - heads % 2  # words before the prologue must be odd, so payloads land on 8
-        self.heads_address = self._sbrk(WSIZE * (heads + pad + 3))
-        self.lists.head_base = self.heads_address >> 2
-        self.padding = pad
-        self.prologue = self.heads_address + WSIZE * (heads + pad)  # the prologue's header
-        w, p = self._w, self.prologue >> 2
-        w[p] = w[p + 1] = DSIZE | ALLOC
-        w[p + 2] = ALLOC  # the epilogue
-        self.first_bp = self.prologue + 3 * WSIZE
-        self._extend(chunk)
-        if kind != "implicit" and fit == "first" and not (self.deferred or self.footless or place != "front"):
-            install(self, exact=7 if kind == "segregated" else 0)
+        with self._option(chunk=chunk):
+            self.heads_address = self._sbrk(WSIZE * (heads + pad + 3))
+            self.lists.head_base = self.heads_address >> 2
+            self.padding = pad
+            self.prologue = self.heads_address + WSIZE * (heads + pad)  # the prologue's header
+            w, p = self._w, self.prologue >> 2
+            w[p] = w[p + 1] = DSIZE | ALLOC
+            w[p + 2] = ALLOC  # the epilogue
+            self.first_bp = self.prologue + 3 * WSIZE
+            self._extend(chunk)
+        # the hot path this heap runs: "c" or "python" (.fast), or "off" (the readable path only)
+        if accelerator == "off" or not accelerated:
+            self.accelerator = "off"
+        elif accelerator == "python" and fast.COMPILED is not None:
+            with _closures_only():
+                fast.install(self, exact=7 if kind == "segregated" else 0)
+            self.accelerator = "python"
+        else:
+            fast.install(self, exact=7 if kind == "segregated" else 0)
+            self.accelerator = "python" if fast.COMPILED is None else "c"
 
     def __repr__(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options.items())

@@ -141,11 +141,16 @@ class PyMalloc(Allocator):
     ) -> None:
         super().__init__(**kw)
         if not is_power_of_two(pool_size) or pool_size < self.os.page_size:
-            raise BadRequest(f"pool size {pool_size!r} is not a power of two of at least a page ({self.os.page_size})")
+            raise BadRequest(f"pymalloc pool_size={pool_size!r}: not a power of two of at least a page ({self.os.page_size})")
         if not is_power_of_two(arena_size) or arena_size < 2 * pool_size:
-            raise BadRequest(f"arena size {arena_size!r} is not a power of two holding at least two pools")
+            raise BadRequest(
+                f"pymalloc arena_size={arena_size!r}, pool_size={pool_size!r}: the arena must be a power of two "
+                "holding at least two pools"
+            )
+        if arena_size > self.os.limit:
+            raise BadRequest(f"pymalloc arena_size={arena_size}: larger than the simulated memory ({self.os.limit:,} bytes)")
         if (pool_size - POOL_OVERHEAD) // SMALL_REQUEST_THRESHOLD < 2:
-            raise BadRequest(f"a pool of {pool_size} bytes cannot hold two {SMALL_REQUEST_THRESHOLD}-byte blocks")
+            raise BadRequest(f"pymalloc pool_size={pool_size}: a pool cannot hold two {SMALL_REQUEST_THRESHOLD}-byte blocks")
         self.arena_size, self.pool_size = arena_size, pool_size
         self.arena_bits = arena_size.bit_length() - 1
         self.max_pools = arena_size // pool_size  # MAX_POOLS_IN_ARENA
@@ -155,8 +160,11 @@ class PyMalloc(Allocator):
             if child.os is not self.os:
                 raise BadRequest("the child allocator must share this allocator's OS (pass os=heap.os)")
             self.child = child
+        elif isinstance(child, str):
+            with self._option(child=child):
+                self.child = build_child(child, os=self.os)
         else:
-            self.child = build_child(child, os=self.os)
+            raise BadRequest(f"pymalloc child={child!r}: give a registry name or an allocator")
         if self.child.live():
             raise BadRequest(f"the child {type(self.child).__name__} already has live blocks")
         self.child_name = child if isinstance(child, str) else type(child).__name__
@@ -177,14 +185,13 @@ class PyMalloc(Allocator):
     def _offsets(self, offsets: Sequence[int] | None) -> tuple[int, ...] | None:
         if offsets is None:
             return None
-        offsets = tuple(offsets)
         page = self.os.page_size
-        if not offsets or any(type(o) is not int or o < 0 or o >= self.pool_size or o % page for o in offsets):
+        if not isinstance(offsets, (tuple, list)) or not offsets or any(type(o) is not int or o < 0 or o >= self.pool_size or o % page for o in offsets):
             raise BadRequest(
-                f"arena_offsets {offsets!r}: expected offsets from pool alignment, multiples of the "
+                f"pymalloc arena_offsets={offsets!r}: expected offsets from pool alignment, multiples of the "
                 f"{page}-byte page below the pool size {self.pool_size}"
             )
-        return offsets
+        return tuple(offsets)
 
     # -- memory words: the pool header and the free-list links live in the simulated bytes ------
     def _get(self, address: int) -> int:

@@ -19,7 +19,7 @@ bookkeeping in the page descriptor, shows 128, and larger caches use fewer pages
 
 from __future__ import annotations
 
-from ...errors import BadAlignment, OutOfMemory
+from ...errors import BadAlignment, BadRequest, OutOfMemory
 from ..base import ALLOCATED, Allocator, Block
 from .cache import SlabCache, extent_of, free_then_moves, layout_of, page_owners, relieve, snapshot_of
 from .info import SlabInfo, SlabSnapshot
@@ -46,9 +46,12 @@ class Slab(Allocator):
     name = "slab"
 
     def __init__(self, sizes: tuple[int, ...] = KMALLOC_SIZES, **kw) -> None:
+        if not isinstance(sizes, (tuple, list)) or not sizes or not all(type(s) is int and s > 0 for s in sizes):
+            raise BadRequest(f"slab sizes={sizes!r}: give one or more object sizes in bytes, e.g. (8, 16, 32)")
         super().__init__(**kw)
         page = self.os.page_size
-        self.caches = [SlabCache(kmalloc_name(s), s, natural_alignment(s, page), host=self) for s in sorted(sizes)]
+        with self._option(sizes=sizes):
+            self.caches = [SlabCache(kmalloc_name(s), s, natural_alignment(s, page), host=self) for s in sorted(sizes)]
         self.max_cached = self.caches[-1].geometry.objsize
         self._by_words = [
             next(c for c in self.caches if c.geometry.objsize >= 8 * w) for w in range(self.max_cached // 8 + 1)

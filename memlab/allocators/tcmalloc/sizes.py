@@ -33,6 +33,8 @@ from ...memory import is_power_of_two
 
 MAX_WASTE = 8  # waste at most 1/8
 BATCH_BYTES = 64 << 10
+LARGEST_SMALL = 256 << 10
+"""TCMalloc's largest small size (``kMaxSize``, 256 KiB): anything larger is a span of whole pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,8 @@ def size_classes(max_size: int = 32 << 10, page_size: int = 8 << 10) -> list[Siz
     """The size classes up to ``max_size`` (index 0 is reserved for large objects, as in TCMalloc)."""
     if not is_power_of_two(page_size) or page_size < 256:
         raise BadRequest(f"page size {page_size} is not a power of two of at least 256 bytes")
-    if not isinstance(max_size, int) or not 8 <= max_size:
-        raise BadRequest(f"largest small size {max_size!r} must be at least 8 bytes")
+    if type(max_size) is not int or not 8 <= max_size <= LARGEST_SMALL:
+        raise BadRequest(f"largest small size {max_size!r}: from 8 bytes to {LARGEST_SMALL >> 10} KiB")
     classes, size = [], 8
     while size <= max_size:
         pages = span_pages(size, page_size)
@@ -101,7 +103,7 @@ class SizeMap:
         if size > self.max_size:
             return None
         cls = self._by_words[(size + 7) >> 3]
-        if cls.size % align == 0:
+        if cls.size % align == 0 and align <= self.page_size:  # a span starts on a page, not beyond
             return cls
         key = (size, align)
         if key not in self._aligned:

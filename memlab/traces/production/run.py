@@ -225,8 +225,8 @@ def encode(trace: Trace, census: int | None = None) -> tuple[int, bytes]:
     words = array.array("Q")
     sizes: dict[int, int] = {}
     live, peak_op = 0, None
-    for i, (kind, ident, size) in enumerate(trace.ops):
-        words.append(ident << 2 | _KIND[kind])
+    for i, ((kind, ident, size), slot) in enumerate(zip(trace.iter_ops(), trace.slots)):
+        words.append(slot << 2 | _KIND[kind])  # the block's slot, not its id: the replayer's tables stay small
         words.append(min(size, _SIZE_MAX))
         if kind == FREE:
             live -= sizes.pop(ident)
@@ -238,7 +238,7 @@ def encode(trace: Trace, census: int | None = None) -> tuple[int, bytes]:
     peak_op = 0 if peak_op is None else peak_op
     at = peak_op if census is None else census
     every = max(1, len(trace) // SAMPLES)
-    header = array.array("Q", [len(trace), trace.num_ids, at, every, WRITE_LIMIT])
+    header = array.array("Q", [len(trace), trace.num_slots, at, every, WRITE_LIMIT])
     return peak_op, b"MLTRACE1" + header.tobytes() + words.tobytes()
 
 
@@ -270,7 +270,7 @@ def _fill(out: ProductionResult, m: dict, trace: Trace, name: str) -> None:
         out.pages = sorted((PageClass(*row) for row in m["pages"]), key=lambda p: p.block_size)
     out.errors = m["failures"]
     for i in m["failed"]:
-        kind, ident, size = trace.ops[i]
+        kind, ident, size = trace.op(i)
         call = f"malloc({size})" if kind == ALLOC else f"realloc(block {ident}, {size})"
         out.messages.append(f"{trace.where(i)}: OutOfMemory: {name} {call} returned NULL")
 

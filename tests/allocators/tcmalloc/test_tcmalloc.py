@@ -209,9 +209,9 @@ def test_bad_threads_and_options_are_refused_without_changes():
     with pytest.raises(BadAlignment, match="at most a 8192-byte page"):
         heap.alloc(50_000, 16384)
     assert state(heap) == before
-    with pytest.raises(BadRequest, match="page size 1000"):
+    with pytest.raises(BadRequest, match="tcmalloc page_size=1000: a power of two"):
         TCMalloc(page_size=1000)
-    with pytest.raises(BadRequest, match="thread cache bytes 0"):
+    with pytest.raises(BadRequest, match="tcmalloc thread_cache_bytes=0: must be a positive integer"):
         TCMalloc(thread_cache_bytes=0)
 
 
@@ -265,3 +265,15 @@ def test_running_out_of_memory_is_typed_and_changes_nothing():
     for address in small:
         heap.free(address)
     heap.check()
+
+
+def test_a_small_request_aligned_beyond_a_page_is_refused_not_misaligned():
+    heap = TCMalloc()
+    heap.alloc(100)
+    before = state(heap)
+    # 31103 bytes fit the 32768-byte class, whose size is a multiple of 16384; but spans start on 8 KiB
+    # pages, so its objects are only page aligned: this used to hand out 0x3cfe000
+    with pytest.raises(BadAlignment, match="at most a 8192-byte page, not 16384"):
+        heap.alloc(31103, 16384)
+    assert state(heap) == before
+    assert heap.alloc(31103, 8192) % 8192 == 0
