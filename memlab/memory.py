@@ -57,6 +57,12 @@ class Memory:
         check_size(size, "memory size")
         self.size = size
         self._bytes = mmap.mmap(-1, size)
+        self.writes = 0
+        """How many writes (``write``, ``fill``, ``write_word``, ``copy``) this memory has taken. An
+        allocator that keeps an index of its own tags compares it with the count it last saw, to
+        know whether anything else has written here since."""
+        self.written = (0, 0)
+        """The bytes ``[start, end)`` the last of those writes changed."""
 
     def __len__(self) -> int:
         return self.size
@@ -81,11 +87,13 @@ class Memory:
         """Store ``data`` at ``address``."""
         self._span(address, len(data))
         self._bytes[address : address + len(data)] = data
+        self.writes, self.written = self.writes + 1, (address, address + len(data))
 
     def fill(self, address: int, n: int, value: int = 0) -> None:
         """Set ``n`` bytes from ``address`` to ``value``."""
         self._span(address, n)
         self._bytes[address : address + n] = bytes([value]) * n
+        self.writes, self.written = self.writes + 1, (address, address + n)
 
     def read_word(self, address: int, width: int = WORD) -> int:
         """An unsigned little-endian integer of ``width`` bytes."""
@@ -96,12 +104,14 @@ class Memory:
         """Store ``value`` as an unsigned little-endian integer of ``width`` bytes."""
         self._span(address, width)
         self._bytes[address : address + width] = value.to_bytes(width, "little")
+        self.writes, self.written = self.writes + 1, (address, address + width)
 
     def copy(self, dest: int, src: int, n: int) -> None:
         """memmove: copy ``n`` bytes from ``src`` to ``dest`` (overlap allowed)."""
         self._span(src, n)
         self._span(dest, n)
         self._bytes.move(dest, src, n)
+        self.writes, self.written = self.writes + 1, (dest, dest + n)
 
     def hexdump(self, address: int, n: int, *, width: int = 16, group: int = 4) -> str:
         """A hexdump like ``xxd``: address, bytes in groups, printable characters."""
