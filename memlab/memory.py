@@ -4,6 +4,12 @@ The memory is one anonymous ``mmap`` of the requested size, so a 64 MiB simulate
 at most 64 MiB of real memory (the host only backs the pages that are touched) and never a Python
 object per byte. Words are little-endian, as on x86-64 and most ARM machines. Addresses run from
 0 to ``size - 1``; anything else raises :class:`~memlab.errors.OutOfBounds`.
+
+Zeroing is what the simulated OS does to every page it hands out (``sbrk``, ``mmap``), as a real
+kernel does. Where the host allows it (Linux), :meth:`Memory.fill` zeroes the whole pages of a
+large range by handing them back to the host (``madvise(MADV_REMOVE)``), which reads as zeros
+afterwards, instead of writing every byte: a heap that grows by megabytes then costs what a real
+one costs, almost nothing, and holds no host memory for pages it never touches.
 """
 
 from __future__ import annotations
@@ -17,6 +23,28 @@ WORD = 8
 
 ALIGNMENT = 8
 """Default payload alignment, as in CS:APP's malloc lab (double-word aligned)."""
+
+ZERO_BY_PAGES = 16 * mmap.PAGESIZE
+"""Zero ranges at least this long page by page, where the host can (see the module docstring)."""
+
+
+def _host_zeroes_pages() -> int | None:
+    """``mmap.MADV_REMOVE`` if handing pages of an anonymous mapping back makes them read as zeros here."""
+    option = getattr(mmap, "MADV_REMOVE", None)
+    if option is None or not hasattr(mmap.mmap, "madvise"):
+        return None
+    try:
+        probe = mmap.mmap(-1, 2 * mmap.PAGESIZE)
+        probe[:] = b"\xff" * len(probe)
+        probe.madvise(option, 0, mmap.PAGESIZE)
+        zeroed = probe[: mmap.PAGESIZE] == bytes(mmap.PAGESIZE) and probe[-1] == 0xFF
+        probe.close()
+    except (OSError, ValueError):
+        return None
+    return option if zeroed else None
+
+
+_ZERO_PAGES = _host_zeroes_pages()
 
 
 def is_power_of_two(n: int) -> bool:
@@ -90,9 +118,15 @@ class Memory:
         self.writes, self.written = self.writes + 1, (address, address + len(data))
 
     def fill(self, address: int, n: int, value: int = 0) -> None:
-        """Set ``n`` bytes from ``address`` to ``value``."""
+        """Set ``n`` bytes from ``address`` to ``value`` (zeros: whole pages by the host, where it can)."""
         self._span(address, n)
-        self._bytes[address : address + n] = bytes([value]) * n
+        if value == 0 and n >= ZERO_BY_PAGES and _ZERO_PAGES is not None:
+            low, high = align_up(address, mmap.PAGESIZE), align_down(address + n, mmap.PAGESIZE)
+            self._bytes[address:low] = bytes(low - address)
+            self._bytes.madvise(_ZERO_PAGES, low, high - low)
+            self._bytes[high : address + n] = bytes(address + n - high)
+        else:
+            self._bytes[address : address + n] = bytes([value]) * n
         self.writes, self.written = self.writes + 1, (address, address + n)
 
     def read_word(self, address: int, width: int = WORD) -> int:
