@@ -21,6 +21,8 @@
  *   PyErr_CheckSignals() every 2^20 blocks, so Ctrl-C interrupts a long one.
  * - sbrk, the heap's error messages and next fit's rovers stay in Python (heap._sbrk, lists.cycle,
  *   heap._zero_size, lists.rovers), so both paths share them.
+ * - An implicit list's search is answered by an index instead of a walk over every block, with the
+ *   same block and the same count of blocks examined (see "an index of the implicit list" below).
  * The heap uses this only while nobody records: Split and Coalesce events are the readable path's.
  */
 #define PY_SSIZE_T_CLEAN

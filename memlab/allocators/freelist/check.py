@@ -29,25 +29,25 @@ def heap_layout(heap) -> list[Block]:
     footer = 0 if heap.footless else WSIZE  # an allocated block's
     epilogue = ~PREV_FREE if heap.footless else ~0  # the bits that must read 0x1
     bp = heap.first_bp
-    while HDRP(bp) < brk:
-        tag = GET(w, HDRP(bp))
+    while (a := HDRP(bp)) < brk:
+        tag = GET(w, a)
         size = tag & ~7
         if tag & epilogue == ALLOC:
-            blocks.append(Block(HDRP(bp), WSIZE, METADATA, "epilogue", WSIZE))
+            blocks.append(Block(a, WSIZE, METADATA, "epilogue", WSIZE))
             bp += WSIZE
             break
         if size < MIN_BLOCK or bp + size > brk:
-            blocks.append(Block(HDRP(bp), brk - HDRP(bp), DEAD, f"corrupt header {tag:#x}"))
+            blocks.append(Block(a, brk - a, DEAD, f"corrupt header {tag:#x}"))
             return blocks
         if tag & ALLOC:
             entry = live.get(bp)
             requested = entry[0] if entry else pending
-            blocks.append(Block(HDRP(bp), size, ALLOCATED, "", WSIZE, footer, requested))
+            blocks.append(Block(a, size, ALLOCATED, "", WSIZE, footer, requested))
         else:
-            blocks.append(Block(HDRP(bp), size, FREE, "", WSIZE, WSIZE))
+            blocks.append(Block(a, size, FREE, "", WSIZE, WSIZE))
         bp += size
-    if HDRP(bp) < brk:
-        blocks.append(Block(HDRP(bp), brk - HDRP(bp), FREE, "past the epilogue: fresh from sbrk"))
+    if (a := HDRP(bp)) < brk:
+        blocks.append(Block(a, brk - a, FREE, "past the epilogue: fresh from sbrk"))
     return blocks
 
 
