@@ -1,8 +1,9 @@
 """The ``memlab`` command: every subcommand, named in one table.
 
 Each subcommand is a function ``declare(parser) -> run`` in the module of its layer
-(:mod:`memlab.traces.commands`, :mod:`memlab.grading.commands`): it declares its arguments and
-returns ``run(args) -> exit status``; its docstring's first line is the help, the rest the
+(:mod:`memlab.traces.commands`, :mod:`memlab.grading.commands`, :mod:`memlab.site.commands`,
+:mod:`memlab.demos.commands`): it
+declares its arguments and returns ``run(args) -> exit status``; its docstring's first line is the help, the rest the
 description. :data:`COMMANDS` names them; a name with a space (``"trace record"``) makes a group
 (``memlab trace ...``) with one subcommand per second word. Errors a user can fix (a bad trace, an
 unknown allocator) print one line ``memlab: error: ...`` and exit with status 2, never a traceback.
@@ -14,8 +15,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from .demos import commands as demos
 from .errors import MemlabError
 from .grading import commands as grading
+from .site import commands as site
 from .traces import commands as traces
 
 Runner = Callable[[argparse.Namespace], int | None]
@@ -29,6 +32,10 @@ COMMANDS: dict[str, Declare] = {
     "trace info": traces.trace_info_command,
     "grade": grading.grade_command,
     "exercises build": grading.exercises_build_command,
+    "exercises release": grading.exercises_release_command,
+    "exercises autograder": grading.exercises_autograder_command,
+    "site build": site.site_build_command,
+    "demos export": demos.demos_export_command,
 }
 """Every subcommand and the function that declares it."""
 

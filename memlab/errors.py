@@ -102,6 +102,15 @@ class HeapCorruption(MemlabError):
     """check() found a broken invariant; the message names the first one."""
 
 
+class NeedsMachine(BadRequest):
+    """What was asked needs the real computer under Python (threads, a child process, Valgrind,
+    the C library), and this Python cannot reach it: in the browser course, say (see ``memlab.host``)."""
+
+
+class SiteBuildError(MemlabError):
+    """``memlab site build`` could not build the browser course; the message says which step failed."""
+
+
 def describe_block(address: int, size: int, state: str = "", since: int | None = None) -> str:
     """The short block description errors use: ``0x1010 (24 bytes, allocated at step 3)``."""
     extra = f", {state} at step {since}" if state and since is not None else (f", {state}" if state else "")

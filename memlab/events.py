@@ -26,8 +26,8 @@ class Event:
 
     @property
     def kind(self) -> str:
-        """The event type in lower case: ``"alloc"``, ``"split"``, ..."""
-        return type(self).__name__.lower()
+        """The event type in lower case: ``"alloc"``, ``"split"``, ... (or the class's ``KIND``)."""
+        return getattr(type(self), "KIND", None) or type(self).__name__.lower()
 
     def describe(self) -> str:
         """One line in plain words."""
@@ -207,6 +207,27 @@ class Recording(Sequence[Frame]):
     def cursor(self) -> Cursor:
         """A position in this recording that steps forwards and backwards."""
         return Cursor(self)
+
+    def find(self, kind: str, nth: int = 1, **fields: Any) -> Frame:
+        """The ``nth`` frame (1 is the first) whose event is a ``kind`` with these field values.
+
+        ``recording.find("merge").index`` is the step a predict-mode question asks about;
+        ``recording.find("free", address=a)`` the step that frees ``a``.
+        """
+        found = [
+            f
+            for f in self._frames
+            if f.event is not None
+            and f.event.kind == kind
+            and all(getattr(f.event, k, None) == v for k, v in fields.items())
+        ]
+        if len(found) < nth or nth < 1:
+            where = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            raise LookupError(
+                f"no {kind} event{f' with {where}' if where else ''} number {nth} in this recording: "
+                f"it has {len(found)} (the kinds are {sorted(set(self.kinds()))})"
+            )
+        return found[nth - 1]
 
 
 class Cursor:

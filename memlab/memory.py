@@ -10,13 +10,23 @@ kernel does. Where the host allows it (Linux), :meth:`Memory.fill` zeroes the wh
 large range by handing them back to the host (``madvise(MADV_REMOVE)``), which reads as zeros
 afterwards, instead of writing every byte: a heap that grows by megabytes then costs what a real
 one costs, almost nothing, and holds no host memory for pages it never touches.
+
+In the browser (Pyodide) there are no pages that cost nothing until touched: WebAssembly's
+``mmap`` takes and zeroes all the bytes at once, so each simulated memory really costs its size.
+A heap that a reference cycle keeps alive would hold its memory until the next garbage
+collection, and a notebook that makes a few dozen heaps would run the page out of memory. So
+there a new memory first collects garbage whenever those still alive add up to more than
+:data:`COLLECT_ABOVE`.
 """
 
 from __future__ import annotations
 
+import gc
 import mmap
+import weakref
 
-from .errors import BadAlignment, BadSize, OutOfBounds
+from . import host
+from .errors import BadAlignment, BadSize, OutOfBounds, OutOfMemory
 
 WORD = 8
 """Bytes in a machine word (a pointer) on the simulated 64-bit machine."""
@@ -78,19 +88,34 @@ def align_down(value: int, align: int) -> int:
     return value & -align
 
 
+COLLECT_ABOVE = 512 << 20
+"""In the browser: the bytes of simulated memory alive past which a new one first collects garbage."""
+
+_ALIVE: weakref.WeakSet = weakref.WeakSet()  # in the browser: every Memory not yet freed
+
+
 class Memory:
     """``size`` bytes of simulated memory, all zero at the start."""
 
     def __init__(self, size: int) -> None:
         check_size(size, "memory size")
+        if host.in_browser():  # see the module docstring
+            if sum(m.size for m in _ALIVE) + size > COLLECT_ABOVE:
+                gc.collect()
+        try:
+            self._bytes = mmap.mmap(-1, size)
+        except (OSError, OverflowError) as e:  # the host refuses: too large for its address space or its RAM
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "too large for this machine"
+            raise OutOfMemory(f"a simulated memory of {size:,} bytes cannot be mapped here ({reason})") from None
         self.size = size
-        self._bytes = mmap.mmap(-1, size)
         self.writes = 0
         """How many writes (``write``, ``fill``, ``write_word``, ``copy``) this memory has taken. An
         allocator that keeps an index of its own tags compares it with the count it last saw, to
         know whether anything else has written here since."""
         self.written = (0, 0)
         """The bytes ``[start, end)`` the last of those writes changed."""
+        if host.in_browser():
+            _ALIVE.add(self)
 
     def __len__(self) -> int:
         return self.size

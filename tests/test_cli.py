@@ -1,6 +1,7 @@
 """The `memlab` command: replay, trace info/generate, and one-line errors instead of tracebacks."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -81,7 +82,7 @@ def test_a_bad_trace_stops_everything_before_any_replay(rep, tmp_path, capsys):
     ("args", "message"),
     [
         (["replay", "nosuch"], "nosuch: no such file (and no shipped trace of that name: cc1-hello,"),
-        (["replay", "sort", "-a", "nosuch"], "memlab: nosuch: skipped: no allocator named 'nosuch'"),
+        (["replay", "sort", "-a", "nosuch"], "memlab: error: no allocator named 'nosuch'"),
         (["replay", "sort", "--check", "--check-every", "0"], "--check-every 0: expected a positive number"),
         (["replay", "missing.rep"], "missing.rep: cannot read"),
     ],
@@ -140,3 +141,81 @@ def test_no_command_prints_help_and_version_is_known(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("memlab ")
+
+
+# -- exit statuses: a script can tell a typo, a failed request and a corrupt heap apart -----------------
+@pytest.mark.parametrize("spec", ["nosuch", "freelist:fit=worstest", "freelist:limit=99999999999999", "bump:size=-1"])
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_a_bad_allocator_spec_exits_2_before_anything_is_replayed(rep, capsys, spec, json):
+    assert main(["replay", str(rep), "-a", "buddy", "-a", spec, *json]) == 2  # was 0, with an empty table
+    out, err = capsys.readouterr()
+    assert out == "", "no table, not even [] or the good allocator's row"
+    assert err.startswith("memlab: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_replay_whose_requests_fail_exits_3_and_says_how_many(rep, capsys):
+    assert main(["replay", str(rep), "-a", "buddy", "-a", "bump:size=256", "--json"]) == 3
+    out, err = capsys.readouterr()
+    rows = {row["allocator"]: row for row in json.loads(out)}
+    assert rows["buddy"]["errors"] == 0 and rows["bump:size=256"]["errors"] > 0
+    assert "bump:size=256 on mini: " in err and "request(s) failed" in err
+
+
+def test_the_exit_statuses_are_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["replay", "--help"])
+    text = capsys.readouterr().out
+    for status in ("0 ", "1 ", "2 ", "3 ", "130 "):
+        assert f"\n  {status}" in text
+    assert "some requests failed" in text and "nothing was replayed" in text
+
+
+# -- small defects: each a one-line error naming the file (and the line), and a non-zero exit ---------
+def one_line_error(capsys, *words):
+    err = capsys.readouterr().err
+    assert err.startswith("memlab: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def test_a_byte_order_mark_before_the_header_is_read_past(tmp_path, capsys):
+    path = tmp_path / "bom.rep"
+    path.write_bytes(b"\xef\xbb\xbf" + TRACE.encode())  # was: "truncated header"
+    assert main(["replay", str(path), "-a", "buddy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["ops"] == 5
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero on this system")
+def test_dev_zero_is_not_read_until_memory_runs_out(capsys):
+    assert main(["replay", "/dev/zero", "-a", "buddy"]) == 2
+    one_line_error(capsys, "/dev/zero, line 1", "not a .rep trace")
+    assert main(["trace", "convert", "/dev/zero"]) == 2
+    one_line_error(capsys, "/dev/zero, line 1", "not a valgrind log")
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("--7-- free(0xZZ)", ["bad.log, line 3", "'0xZZ' is not a pointer"]),  # was a ValueError traceback
+        ("--7-- malloc(-5) = 0x4A41040", ["bad.log, line 3", "malloc(-5): a negative size"]),  # was 5 bytes
+        ("--7-- calloc(2,-8) = 0x4A41040", ["bad.log, line 3", "a negative size"]),
+    ],
+)
+def test_a_valgrind_log_with_a_bad_pointer_or_size_names_the_line(tmp_path, capsys, line, words):
+    log = tmp_path / "bad.log"
+    log.write_text(f"==7== Command: ./x\n--7-- malloc(8) = 0x4A41000\n{line}\n")
+    assert main(["trace", "convert", str(log), "-o", str(tmp_path / "out.rep")]) == 2
+    one_line_error(capsys, *words)
+    assert not (tmp_path / "out.rep").exists()
+
+
+@pytest.mark.parametrize("where", ["missing/folder/out.rep", "."])
+def test_an_output_path_that_cannot_be_written_names_the_file(tmp_path, capsys, where):
+    log = tmp_path / "ok.log"
+    log.write_text("==7== Command: ./x\n--7-- malloc(8) = 0x4A41000\n")
+    target = tmp_path / where
+    assert main(["trace", "convert", str(log), "-o", str(target)]) == 2  # was a FileNotFoundError traceback
+    one_line_error(capsys, str(target), "cannot write")
+    assert main(["trace", "generate", "random", "-n", "10", "-o", str(target)]) == 2
+    one_line_error(capsys, str(target), "cannot write")

@@ -127,3 +127,57 @@ def test_memory_counts_its_writes_and_where_the_last_went():
     m.read(0, 8)
     m.hexdump(0, 16)
     assert m.writes == 4 and m.written == (32, 34)
+
+def first_fit_from_the_top(regions, limit, brk, length):
+    """The address mmap must return: the highest gap that fits, walked mapping by mapping."""
+    top = limit
+    for start, size in sorted(regions, reverse=True):
+        if top - (start + size) >= length:
+            return top - length
+        top = start
+    return top - length if top - brk >= length else None
+
+
+def test_mmap_takes_the_highest_gap_that_fits_after_any_maps_and_unmaps():
+    import random
+
+    rng = random.Random(7)
+    os_ = OS(limit=1 << 20)
+    os_.sbrk(64 * 4096)
+    live = []
+    for _ in range(3000):
+        if live and rng.random() < 0.45:
+            address, length = live.pop(rng.randrange(len(live)))
+            cut = rng.choice([0, 4096]) if length > 8192 else 0  # now and then unmap only part of it
+            os_.munmap(address + cut, length - cut)
+            if cut:
+                live.append((address, cut))
+            continue
+        length = rng.choice([1, 2, 3, 8, 20]) * 4096
+        want = first_fit_from_the_top(os_.regions(), os_.limit, os_.brk_address, length)
+        if want is None:
+            with pytest.raises(OutOfMemory):
+                os_.mmap(length)
+            continue
+        assert os_.mmap(length) == want
+        live.append((want, length))
+    assert os_.mapped_bytes == sum(length for _, length in live)
+
+
+def test_in_the_browser_a_new_memory_first_frees_heaps_that_cycles_keep(monkeypatch):
+    """WebAssembly commits a simulated memory at once: heaps in reference cycles must not pile up."""
+    import gc
+
+    from memlab import host, memory
+    from memlab.allocators.freelist import FreeListHeap
+
+    monkeypatch.setattr(host, "in_browser", lambda: True)
+    monkeypatch.setattr(memory, "COLLECT_ABOVE", 3 * (64 << 20))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(10):
+            FreeListHeap().alloc(16)  # dropped at once, but its own reference cycles keep it alive
+        assert 1 <= len(memory._ALIVE) <= 3
+    finally:
+        gc.enable()

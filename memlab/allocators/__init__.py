@@ -4,7 +4,9 @@ As Zig's ``std/heap.zig`` names its allocators in one file, :data:`STRATEGIES` n
 one module for each simple strategy, a folder for each family (:mod:`.freelist`, :mod:`.slab`,
 :mod:`.tcmalloc`). ``memlab.allocator("buddy", max_order=10)`` builds any of them by name
 (:mod:`.registry`); each entry also says whether a real program's trace can go through it and
-how the property suite should exercise it.
+how the property suite should exercise it, including ``varies``: every option that changes the
+algorithm, with all its values, from which the suite picks few configurations that hold every
+value and every pair of values (:mod:`.covering`).
 """
 
 from .arena import Arena, ArenaReset
@@ -17,12 +19,23 @@ from .page import PageAllocator
 from .pool import Pool
 from .region import Regions
 from .registry import REGISTRY, Entry, allocator, entry, names, parse_spec, register
-from .slab import MagazineCache, Slab, SlabCache
+from .slab import KMALLOC_SIZES, MagazineCache, Slab, SlabCache
 from .stack import Stack, StackOverflow, StackUnderflow
 from .tcmalloc import TCMalloc
 from .wrapper import Wrapper
 
 FIXED = "serves fixed-size (or only small) blocks; a trace asks for many sizes"
+
+FREELIST_OPTIONS = {  # each option's default first
+    "list": ("implicit", "explicit", "segregated"),
+    "fit": ("first", "next", "best", "worst"),
+    "order": ("address", "lifo"),
+    "coalesce": ("immediate", "deferred"),
+    "place": ("front", "back", "by-size"),
+    "grow": ("chunk", "top-up"),
+    "footers": ("all", "free"),
+    "accelerator": ("off", "c", "python"),  # the hot path in C, in Python, or none (the readable path)
+}
 
 STRATEGIES = (
     entry(
@@ -51,6 +64,7 @@ STRATEGIES = (
         max_request=512,
         aligns=(None, 1, 16, 64),
         test_options={"limit": 1 << 20},
+        varies={"child": ("page", "freelist")},  # a free list can grow the current chunk in place
     ),
     entry("page", PageAllocator, max_request=10_000, aligns=(None, 64, 4096), test_options={"limit": 2 << 20}),
     entry(
@@ -59,6 +73,7 @@ STRATEGIES = (
         max_request=512,
         aligns=(None,),
         test_options={"limit": 48 << 10, "chunk": 1024},
+        varies=FREELIST_OPTIONS,
     ),
     entry(
         "buddy",
@@ -67,6 +82,7 @@ STRATEGIES = (
         max_request=1024,
         aligns=(None, 16, 64, 256),
         test_options={"max_order": 12, "min_order": 4},
+        varies={"min_order": (4, 6), "grow": (True, False)},
     ),
     entry(
         "pool",
@@ -76,6 +92,7 @@ STRATEGIES = (
         max_request=512,
         aligns=(None, 8),
         test_options={"size": 512, "blocks": 16},
+        varies={"grow": (True, False)},
     ),
     entry(
         "objectpool",
@@ -85,8 +102,15 @@ STRATEGIES = (
         max_request=256,
         aligns=(None, 8),
         test_options={"size": 256, "capacity": 16},
+        varies={"on_empty": ("grow", "error"), "align": (8, 256)},
     ),
-    entry("slab", Slab, max_request=10_000, aligns=(None, 16, 64, 4096)),
+    entry(
+        "slab",
+        Slab,
+        max_request=10_000,
+        aligns=(None, 16, 64, 4096),
+        varies={"sizes": (KMALLOC_SIZES, (24, 40, 100, 700, 3000))},  # odd sizes: 8-aligned, bookkeeping off-slab
+    ),
     entry(
         "magazine",
         MagazineCache,
@@ -95,8 +119,22 @@ STRATEGIES = (
         max_request=64,
         aligns=(None, 8),
         test_options={"size": 64, "rounds": 4, "cpus": 2},
+        varies={"rounds": (4, 1), "cpus": (2, 1)},
     ),
-    entry("tcmalloc", TCMalloc, max_request=40_000, aligns=(None, 16, 64, 4096)),
+    entry(
+        "tcmalloc",
+        TCMalloc,
+        max_request=40_000,
+        aligns=(None, 16, 64, 4096),
+        varies={
+            "thread_caches": (True, False),
+            "page_size": (8192, 4096),
+            "max_small": (32 << 10, 1024),  # a small largest class sends many requests to whole pages
+            "thread_cache_bytes": (256 << 10, 4096),  # a small cache is scavenged often
+            "transfer_slots": (8, 1),
+            "grow_pages": (16, 1),
+        },
+    ),
 )
 """The strategies, in the order the course meets them."""
 

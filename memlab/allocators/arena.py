@@ -21,6 +21,11 @@ no-op. The point of an arena is :meth:`Arena.reset`: every block is gone in one 
 Zig has no ``std.heap.bump_allocator``: its bump allocator is FixedBufferAllocator (``bump``);
 the arena is that idea on a growing list of chunks. Simplification: Zig trusts the caller;
 memlab's shadow table turns a bad free into an error.
+
+Zig 0.16 rewrote the arena: it is thread-safe and lock-free (threads bump the index with atomic
+operations instead of taking a lock), its chunk node is three words (24 bytes, not 16), and it
+keeps a list of chunks in use and a list of free chunks. memlab keeps the 0.14/0.15 design: one
+thread, a 16-byte node, one list.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from .registry import allocator as build_spec
 
 # -- The arena's chunks: a singly linked list of buffers from a child allocator (Zig's ``BufNode``).
 #
-# Follows Zig's ``std.heap.ArenaAllocator``: each chunk starts with a node holding the address of
-# the previous chunk and the chunk's length, written in the simulated bytes. A new chunk is about
-# 1.5 times (previous + request); the child may instead grow the current chunk in place; chunks go
-# back to the child on reset. Errors of the child carry the arena's step.
+# Follows Zig's ``std.heap.ArenaAllocator`` of 0.14/0.15 (``BufNode``): each chunk starts with a
+# node holding the address of the previous chunk and the chunk's length, written in the simulated
+# bytes (Zig 0.16's node has a third word). A new chunk is about 1.5 times (previous + request);
+# the child may instead grow the current chunk in place; chunks go back to the child on reset.
+# Errors of the child carry the arena's step.
 
 NODE = 2 * WORD
 """Bytes of the node at the start of each chunk: the previous chunk's address and the length."""
@@ -103,7 +109,8 @@ class Arena(Allocator):
     name = "arena"
 
     def __init__(self, child: str | Allocator = "page", **options: Any) -> None:
-        self.child = child_allocator(child, **options)
+        with self._option(child=child):
+            self.child = child_allocator(child, **options)
         super().__init__(os=self.child.os)
         self.chunks: list[tuple[int, int]] = []  # (address, length), oldest first; the last is current
         self.end_index = 0  # bytes used in the current chunk, after its node

@@ -26,9 +26,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
-from ..errors import BadSize, DoubleFree, HeapCorruption, InvalidFree, MemlabError, UseAfterFree, describe_block
+from ..errors import (
+    BadRequest,
+    BadSize,
+    DoubleFree,
+    HeapCorruption,
+    InvalidFree,
+    MemlabError,
+    UseAfterFree,
+    describe_block,
+)
 from ..events import Alloc, Event, Free, Grow, Move, Recorder, Resize, Shrink
 from ..memory import ALIGNMENT, check_alignment, check_size
 from ..os import OS
@@ -42,6 +52,14 @@ from .blocks import HeapSnapshot as HeapSnapshot
 from .blocks import Stats as Stats
 
 
+def machine(owner: str, option: str, value: object, limit: object) -> OS:
+    """A fresh simulated machine of ``limit`` bytes; if it cannot be, a BadRequest naming ``owner``'s ``option``."""
+    try:
+        return OS(limit)  # type: ignore[arg-type]
+    except MemlabError as e:
+        raise BadRequest(f"{owner} {option}={value!r}: {e.message}") from None
+
+
 class Allocator:
     """Base class: validation, shadow table, statistics, events. See the module docstring."""
 
@@ -50,7 +68,11 @@ class Allocator:
     recorder = None
 
     def __init__(self, *, os: OS | None = None, limit: int = 64 << 20) -> None:
-        self.os = os if os is not None else OS(limit)
+        if os is None:
+            os = machine(self.name, "limit", limit, limit)
+        elif not isinstance(os, OS):
+            raise BadRequest(f"{self.name} os={os!r}: expected a memlab.OS (or leave it out and give a limit)")
+        self.os = os
         self.memory = self.os.memory
         self.step = 0
         self._live: dict[int, tuple[int, int]] = {}  # payload address -> (size, step allocated)
@@ -133,12 +155,13 @@ class Allocator:
         self.step += 1
         old = self._live_size(address, "realloc")
         self._valid_size(new_size)
-        self._counts["reallocs"] += 1
         if self._resize_in_place(address, old, new_size):
+            self._counts["reallocs"] += 1
             return address
         new = self._checked_alloc(new_size, None)
         self.memory.copy(new, address, min(old, new_size))
         self._checked_free(address)
+        self._counts["reallocs"] += 1
         self._emit(Move(self.step, address, new, min(old, new_size)))
         return new
 
@@ -147,9 +170,11 @@ class Allocator:
         return self.alloc(size)
 
     def calloc(self, count: int, size: int) -> int:
-        """Allocate ``count * size`` zeroed bytes."""
-        address = self.alloc(count * size)
-        self.memory.fill(address, count * size)
+        """Allocate ``count * size`` zeroed bytes (both checked before they are multiplied)."""
+        self.step += 1
+        total = self._calloc_bytes(count, size)
+        address = self._checked_alloc(total, None)
+        self.memory.fill(address, total)
         return address
 
     # -- what subclasses write -----------------------------------------------------------------
@@ -271,6 +296,23 @@ class Allocator:
             e.step = self.step
         if isinstance(e, MemoryError):
             self._counts["failures"] += 1
+
+    def _calloc_bytes(self, count: object, size: object) -> int:
+        """``count * size`` for calloc, once each is known to be a positive integer (two negatives
+        would multiply into a positive size)."""
+        for what, n in (("count", count), ("size", size)):
+            if type(n) is not int or n <= 0:
+                raise BadSize(f"calloc({count!r}, {size!r}): the {what} must be a positive integer", step=self.step)
+        return count * size  # type: ignore[operator]
+
+    @contextmanager
+    def _option(self, **options: object):
+        """Errors raised while options are put to use name them: ``bump size=...: mmap(...) finds no ...``."""
+        try:
+            yield
+        except MemlabError as e:
+            named = ", ".join(f"{k}={v!r}" for k, v in options.items())
+            raise BadRequest(f"{self.name} {named}: {e.message}") from None
 
     def _valid_size(self, size: object) -> int:
         try:

@@ -44,7 +44,25 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """What an allocator has done and what it holds (bytes unless said otherwise)."""
+    """What an allocator has done and what it holds (bytes unless said otherwise).
+
+    * ``live_bytes``, ``live_blocks``: the payload asked for by the blocks live now (a ``calloc``
+      block counts ``count * size``), and how many they are;
+    * ``peak_live_bytes``: the most ``live_bytes`` ever were, including the moment inside a realloc
+      that moves, when the old block and the new one are both live;
+    * ``footprint``, ``peak_footprint``: bytes taken from the OS (a wrapper: from its children);
+    * ``allocs``: blocks handed out, by ``alloc``, ``malloc``, ``calloc``, and by a ``realloc``
+      that moves (its new block); ``frees``: blocks given back, by ``free`` and by a ``realloc``
+      that moves (its old block), or all at once (a reset, a popped frame), one each;
+      so ``allocs - frees == live_blocks``, and, as in Valgrind's heap summary, a realloc that
+      moves is one alloc and one free;
+    * ``reallocs``: successful ``realloc`` calls, in place or moving (``realloc(None, n)`` is an
+      alloc);
+    * ``failures``: requests refused for want of memory (``OutOfMemory`` from alloc, calloc or
+      realloc); a refused request counts here only, never in ``allocs`` or ``reallocs``. A bad
+      argument (``BadRequest``, ``InvalidFree``) is counted nowhere: nothing was requested.
+    * ``syscalls``: the simulated OS's counts (``sbrk``, ``mmap``, ``munmap``), refused calls included.
+    """
 
     live_bytes: int
     peak_live_bytes: int

@@ -11,11 +11,15 @@ are *buddies*, and a block finds its buddy with one XOR::
 To free, put the block back; while its buddy is free and of the same order, take the buddy off
 its list and merge the two into one block of the next order.
 
-How a block knows its order: a side table (``order_of``), as Linux keeps the order of a free
-block in its ``struct page`` and the caller passes the order to ``free_pages``. A header in the
-block would cost a word, break the power-of-two sizes the payload gets (a 64-byte request
-would need a 128-byte block) and, being user-writable, could be forged. So every payload byte
-of a block is the caller's, and a 33-byte request costs exactly one 64-byte block.
+How a block knows its order: a side table (``order_of``) of every block, free or allocated.
+Linux stores less. The order of a *free* block sits in the ``struct page`` of its first page
+(``set_buddy_order`` puts it in ``page->private`` and marks the page ``PageBuddy``), and a
+compound page (a folio) records its order too; but when a plain block is allocated, its page is
+taken off the free list and ``page->private`` is cleared, so nothing remembers its order, and
+``free_pages(addr, order)`` takes the order from the caller. A header in the block would cost a
+word, break the power-of-two sizes the payload gets (a 64-byte request would need a 128-byte
+block) and, being user-writable, could be forged. So every payload byte of a block is the
+caller's, and a 33-byte request costs exactly one 64-byte block.
 
 Simplifications: the zone grows by whole top-order blocks from ``sbrk`` (Linux's zones are
 fixed); a request above the top order raises :class:`~memlab.errors.TooLarge` (Linux warns and
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from ..errors import BadAlignment, BadRequest, OutOfMemory, TooLarge
 from ..events import Event, Grow, Split
 from ..memory import align_up
-from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot
+from .base import ALLOCATED, FREE, Allocator, Block, HeapSnapshot, machine
 from .fragmentation import Fragmentation, fragmentation_at_peak, internal_fragmentation
 
 # -- Reading a buddy zone: its layout, the snapshot the views draw, /proc/buddyinfo, and its invariants.
@@ -92,8 +96,8 @@ class Buddy(Allocator):
                 f"buddy orders need 3 <= min_order <= max_order <= 30 (blocks of 8 bytes to 1 GiB); "
                 f"got min_order={min_order}, max_order={max_order}"
             )
-        if "os" not in kw:
-            kw.setdefault("limit", max(64 << 20, (max(blocks, 1) + 1) << max_order))
+        if "os" not in kw and "limit" not in kw:  # a machine that holds the zone's first blocks
+            kw["os"] = machine(self.name, "blocks", blocks, max(64 << 20, (max(blocks, 1) + 1) << max_order))
         super().__init__(**kw)
         self.min_order, self.max_order, self.grow = min_order, max_order, bool(grow)
         self.top = 1 << max_order
@@ -107,8 +111,9 @@ class Buddy(Allocator):
             self.os.sbrk(pad)  # padding below the zone, so its blocks are aligned
             self._add_footprint(pad)
         self.zone_blocks = 0
-        for _ in range(blocks):
-            self._add_top_block()
+        with self._option(blocks=blocks, max_order=max_order):
+            for _ in range(blocks):
+                self._add_top_block()
 
     # -- growing the zone ----------------------------------------------------------------------
     def _add_top_block(self) -> None:

@@ -16,10 +16,10 @@ Simplification: Zig trusts the caller; memlab's shadow table turns a bad free in
 
 from __future__ import annotations
 
-from ..errors import OutOfMemory
+from ..errors import BadRequest, BadSize, OutOfMemory
 from ..events import Reset
-from ..memory import align_up, check_size
-from .base import ALLOCATED, DEAD, FREE, Allocator, Block
+from ..memory import align_up
+from .base import ALLOCATED, DEAD, FREE, Allocator, Block, machine
 
 
 class Bump(Allocator):
@@ -39,15 +39,21 @@ class Bump(Allocator):
         return {**options, "size": min(cls.CAP, max(4096, -(-need // 4096) * 4096))}
 
     def __init__(self, size: int = 4096, *, buffer: tuple[int, int] | None = None, **kw) -> None:
-        if buffer is None and "os" not in kw and isinstance(size, int):
-            kw.setdefault("limit", align_up(size, 4096) + (64 << 10))
+        if buffer is None:
+            if type(size) is not int or size <= 0:
+                raise BadSize(f"bump size={size!r}: the buffer needs a positive number of bytes")
+            if "os" not in kw and "limit" not in kw:  # a machine just large enough for the buffer
+                kw["os"] = machine(self.name, "size", size, align_up(size, 4096) + (64 << 10))
+        elif not (isinstance(buffer, tuple) and len(buffer) == 2 and all(type(n) is int and n > 0 for n in buffer)):
+            raise BadRequest(f"bump buffer={buffer!r}: expected (start address, capacity in bytes)")
         super().__init__(**kw)
         if buffer is None:
-            check_size(size, "buffer size")
-            self.start, self.capacity = self._mmap(size), size
+            with self._option(size=size):
+                self.start, self.capacity = self._mmap(size), size
         else:
+            with self._option(buffer=buffer):
+                self.memory.read(*buffer)  # bounds check only
             self.start, self.capacity = buffer
-            self.memory.read(self.start, self.capacity)  # bounds check only
         self.end_index = 0
 
     @property

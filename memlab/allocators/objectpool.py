@@ -17,10 +17,10 @@ generations) lives on the Python side, as a real pool keeps it in its own arrays
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import BadRequest, DoubleFree, InvalidFree, UseAfterFree
-from ..memory import WORD
+from ..errors import BadAlignment, BadRequest, DoubleFree, InvalidFree, UseAfterFree
+from ..memory import WORD, is_power_of_two
 
 if TYPE_CHECKING:
     from .objectpool import ObjectPool
@@ -100,6 +100,8 @@ class ObjectLeak(MemlabError):
 
 @dataclass(frozen=True, slots=True)
 class PoolAcquire(Event):
+    KIND: ClassVar[str] = "acquire"
+
     index: int
     address: int
     in_use: int
@@ -110,6 +112,8 @@ class PoolAcquire(Event):
 
 @dataclass(frozen=True, slots=True)
 class PoolRelease(Event):
+    KIND: ClassVar[str] = "release"
+
     index: int
     address: int
     in_use: int
@@ -120,6 +124,8 @@ class PoolRelease(Event):
 
 @dataclass(frozen=True, slots=True)
 class PoolRefill(Event):
+    KIND: ClassVar[str] = "refill"
+
     added: int
     capacity: int
 
@@ -382,6 +388,8 @@ __all__ = [
 #
 # This adapter exists so the object pool runs through the same property suite and trace replays as
 # every other strategy; programs that want fields and handles use :class:`~memlab.objectpool.ObjectPool`.
+# Every object is aligned to ``align`` bytes (a word by default, the underlying pool's alignment); a
+# request for a stricter alignment raises :class:`~memlab.errors.BadAlignment`, as ``pool`` does.
 # Simplification: one object size per pool (a request above it is :class:`~memlab.errors.TooLarge`).
 
 
@@ -390,17 +398,21 @@ class PooledObjects(Allocator):
 
     name = "objectpool"
 
-    def __init__(self, size: int = 64, capacity: int = 16, *, on_empty: str = "grow", **kw) -> None:
+    def __init__(self, size: int = 64, capacity: int = 16, *, on_empty: str = "grow", align: int = WORD, **kw) -> None:
         if type(size) is not int or size <= 0:
-            raise BadRequest(f"object size {size!r} must be a positive integer")
+            raise BadRequest(f"objectpool size={size!r}: the object size must be a positive integer")
+        if type(capacity) is not int or capacity <= 0:
+            raise BadRequest(f"objectpool capacity={capacity!r}: must be a positive integer")
+        if type(align) is not int or not is_power_of_two(align):
+            raise BadRequest(f"objectpool align={align!r}: must be a power of two")
         words = align_up(size, WORD) // WORD
         pool_kw = {k: kw.pop(k) for k in ("os", "limit") if k in kw}
-        if type(capacity) is not int or capacity <= 0:
-            raise BadRequest(f"object pool capacity {capacity!r} must be a positive integer")
-        under = Pool(words * WORD, blocks=capacity, grow=on_empty == "grow", **pool_kw)
+        with self._option(size=size, capacity=capacity):
+            under = Pool(words * WORD, blocks=capacity, grow=on_empty == "grow", align=align, **pool_kw)
         self.objects = ObjectPool([f"w{i}" for i in range(words)], capacity, on_empty=on_empty, allocator=under)
         super().__init__(os=under.os, **kw)
         self.object_size = words * WORD
+        self.align = under.align
         self._handles: dict[int, Handle] = {}
 
     @property
@@ -410,6 +422,8 @@ class PooledObjects(Allocator):
     def _alloc(self, size: int, align: int) -> int:
         if size > self.object_size:
             raise TooLarge(f"a {size}-byte request does not fit this pool's {self.object_size}-byte objects")
+        if align > self.align:
+            raise BadAlignment(f"this pool's objects are aligned to {self.align} bytes, not {align}")
         handle = self.objects.acquire()
         self._handles[handle.address] = handle
         return handle.address
@@ -421,7 +435,7 @@ class PooledObjects(Allocator):
         return new_size <= self.object_size
 
     def layout(self) -> list[Block]:
-        size, live = self.object_size, self._live
+        size, live = self.objects.allocator.block_size, self._live  # the object, and padding up to ``align``
         return [
             Block(a, size, ALLOCATED, "in use", requested=live[a][0])
             if a in live

@@ -46,11 +46,11 @@ class Pool(Allocator):
 
     def __init__(self, size: int = 64, *, blocks: int = 64, grow: bool = True, align: int = WORD, **kw) -> None:
         if type(size) is not int or size <= 0:
-            raise BadRequest(f"pool block size {size!r} must be a positive integer")
+            raise BadRequest(f"pool size={size!r}: the block size must be a positive integer")
         if type(blocks) is not int or blocks <= 0:
-            raise BadRequest(f"pool chunk of {blocks!r} blocks: must be a positive integer")
+            raise BadRequest(f"pool blocks={blocks!r}: the blocks per chunk must be a positive integer")
         if not is_power_of_two(align) or type(align) is not int:
-            raise BadRequest(f"pool alignment {align!r} is not a power of two")
+            raise BadRequest(f"pool align={align!r} is not a power of two")
         super().__init__(**kw)
         self.align = max(align, WORD)
         self.block_size = align_up(max(size, WORD), self.align)
@@ -58,7 +58,8 @@ class Pool(Allocator):
         self.chunks: list[int] = []  # start addresses, sorted; each holds blocks_per_chunk blocks
         self.head = 0
         self._words = memoryview(self.memory._bytes).cast("Q")  # 8-byte words, for the links
-        self._add_chunk()
+        with self._option(size=size, blocks=blocks, align=align):
+            self._add_chunk()
 
     # -- chunks ----------------------------------------------------------------------------------
     @property

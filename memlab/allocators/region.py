@@ -54,7 +54,8 @@ class Regions(Allocator):
     name = "regions"
 
     def __init__(self, child: str | Allocator = "page", **options: Any) -> None:
-        self.child = child_allocator(child, **options)
+        with self._option(child=child):
+            self.child = child_allocator(child, **options)
         super().__init__(os=self.child.os)
         self.regions: dict[str, Region] = {}
         self.current = "main"

@@ -7,7 +7,9 @@ layers above need to know about it without trying it out:
   order, so a real program's trace can go through it), whether it *wraps* another allocator,
   and the options a replay adds so that a fixed-capacity allocator holds the whole trace;
 * the property suite: the sizes, alignments and free order that make sense, the options to test
-  it with, and whether freeing everything brings it back to its empty state.
+  it with, whether freeing everything brings it back to its empty state, and its *variants*: the
+  options that change the algorithm, with every value each takes, from which the suite runs few
+  configurations that hold every value and every pair of values (:mod:`.covering`).
 
 Entries are listed explicitly where their classes live (:mod:`memlab.allocators` names every
 strategy, :mod:`memlab.compose` its wrappers) and added with :func:`register`.
@@ -15,12 +17,14 @@ strategy, :mod:`memlab.compose` its wrappers) and added with :func:`register`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..errors import BadRequest
 from .base import Allocator
+from .covering import pairwise
 
 ReplayOptions = Callable[[Sequence[int], dict[str, Any]], dict[str, Any]]
 """Given the request sizes of a trace and the spec's options, the options to replay all of it with."""
@@ -42,6 +46,25 @@ class Entry:
     max_request: int = 512
     aligns: tuple[int | None, ...] = (None,)  # alignments the suite asks for (None: default)
     test_options: dict[str, Any] = field(default_factory=dict)
+    varies: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    """The options that change the algorithm, each with every value it takes (the default first)."""
+
+    @cached_property
+    def variants(self) -> tuple[dict[str, Any], ...]:
+        """The configurations the property suite runs, on top of ``test_options``: every value of every
+        option in ``varies`` and every pair of values meet in one of them; the first is the default.
+
+        Only combinations the constructor accepts count (some options exclude others, and a C fast path
+        exists only where it was built), so the constructor is asked, once for each combination."""
+        return pairwise(self.varies, self.accepts)
+
+    def accepts(self, options: dict[str, Any]) -> bool:
+        """True if the allocator can be built with ``options`` on top of ``test_options``."""
+        try:
+            self.factory(**{**self.test_options, **options})
+        except BadRequest:
+            return False
+        return True
 
 
 def entry(name: str, factory: Callable[..., Allocator], **hints: Any) -> Entry:

@@ -6,9 +6,12 @@ pointer, the **stack pointer** ``sp``. Allocating moves ``sp`` up past the (alig
 freeing moves it back, and only the block on top can be freed. There is nothing to search and
 nothing to merge, which is why stack allocation is the fastest there is.
 
-Frames work as on x86-64 with frame pointers: a frame record holds
-the saved frame pointer, and popping a frame frees all of its blocks in one store to ``sp``. The
-chain of saved frame pointers is in the simulated bytes, so a hexdump shows it.
+Frames work as on x86-64 with frame pointers: a frame record holds the saved frame pointer, and
+popping a frame frees all of its blocks in one store to ``sp``. The chain of saved frame pointers
+is in the simulated bytes, so a hexdump shows it. Real code keeps that chain only where it is
+compiled to: GCC and Clang omit the frame pointer at ``-O2`` on x86-64 (``-fomit-frame-pointer``;
+GCC 12 emits no ``mov %rsp, %rbp`` there), and debuggers then unwind the stack with the DWARF call
+frame information (``.eh_frame``) that the compiler writes beside the code.
 
 Misuse is a typed error that changes nothing: freeing a block below the top raises
 :class:`~memlab.errors.OutOfOrderFree` naming the block that is on top; running past the end
@@ -26,10 +29,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..errors import InvalidFree, OutOfMemory, OutOfOrderFree, describe_block
+from ..errors import BadSize, InvalidFree, OutOfMemory, OutOfOrderFree, describe_block
 from ..events import Event
-from ..memory import WORD, align_up, check_size
-from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block, HeapSnapshot
+from ..memory import WORD, align_up
+from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block, HeapSnapshot, machine
 
 # -- Frames on a stack: the saved frame pointer chain of x86-64, and popping a frame at once.
 #
@@ -98,11 +101,13 @@ class Stack(Allocator):
     name = "stack"
 
     def __init__(self, size: int = 4096, **kw) -> None:
-        check_size(size, "stack size")
-        if "os" not in kw:
-            kw.setdefault("limit", align_up(size, 4096) + (64 << 10))
+        if type(size) is not int or size <= 0:
+            raise BadSize(f"stack size={size!r}: the stack needs a positive number of bytes")
+        if "os" not in kw and "limit" not in kw:  # a machine just large enough for the stack
+            kw["os"] = machine(self.name, "size", size, align_up(size, 4096) + (64 << 10))
         super().__init__(**kw)
-        self.base, self.size = self._mmap(size), size
+        with self._option(size=size):
+            self.base, self.size = self._mmap(size), size
         self.sp = self.base
         self._blocks: list[tuple[int, int, int]] = []  # (address, size, sp before), bottom first
         self._frames: list[StackFrame] = []
@@ -176,8 +181,8 @@ class Stack(Allocator):
                 step=self.step,
             )
         self._with_step(self._room, address, new_size, f"growing the top block to {new_size} bytes")
-        self._counts["reallocs"] += 1
         self._resize_in_place(address, old, new_size)
+        self._counts["reallocs"] += 1
         return address
 
     # -- views ----------------------------------------------------------------------------

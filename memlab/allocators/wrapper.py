@@ -1,8 +1,9 @@
 """Wrappers: allocators that serve every request from another allocator, their *child*.
 
-Zig builds its debugging and testing allocators this way: ``FailingAllocator``,
-``ThreadSafeAllocator`` and ``DebugAllocator`` each hold a child ``std.mem.Allocator`` and pass
-requests on, adding one behaviour. A memlab wrapper is itself a full memlab allocator (the
+Zig builds its debugging and testing allocators this way: ``FailingAllocator`` and
+``DebugAllocator`` each hold a child ``std.mem.Allocator`` and pass requests on, adding one
+behaviour, as ``ThreadSafeAllocator`` (a mutex around the child) did through Zig 0.15; Zig 0.16
+dropped it when its ``ArenaAllocator`` became thread-safe. A memlab wrapper is itself a full memlab allocator (the
 contract, the property suite and the players all work on it), shares its child's simulated
 machine, and shows the child's layout.
 
@@ -48,10 +49,13 @@ class Wrapper(Allocator):
     """Pass every request to ``self.inner``; subclasses add one behaviour each."""
 
     name = "wrapper"
+    child_option = "inner"
+    """The name under which the constructor takes the child (errors about the child name it)."""
 
     def __init__(self, inner: Child = "bump", **options: Any) -> None:
         self._recorder = None
-        self.inner = build(inner, **options)
+        with self._option(**{self.child_option: inner}):
+            self.inner = build(inner, **options)
         super().__init__(os=self.inner.os)
         self.default_align = self.inner.default_align
 

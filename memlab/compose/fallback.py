@@ -23,10 +23,12 @@ class StackFallback(Wrapper):
     """A fixed (stack) buffer first, then a fallback allocator (Zig's stackFallback)."""
 
     name = "stackfallback"
+    child_option = "fallback"
 
     def __init__(self, size: int = 256, fallback: Child = "bump:size=65536", **options: Any) -> None:
         super().__init__(fallback, **options)
-        self.fixed = Bump(size, os=self.os)
+        with self._option(size=size):
+            self.fixed = Bump(size, os=self.os)
 
     def children(self) -> list[Allocator]:
         fixed = getattr(self, "fixed", None)

@@ -1,9 +1,14 @@
-"""One lock around any allocator: Zig's ``std.heap.ThreadSafeAllocator``.
+"""One lock around any allocator: Zig's ``std.heap.ThreadSafeAllocator`` (through Zig 0.15).
 
 Every call takes a mutex, runs on the child allocator, and releases it. That is correct and
 simple, and it makes every thread wait for every other: the lock acquisitions counted here are
 what thread-caching allocators (TCMalloc, mimalloc) exist to avoid. ``contended`` counts the
 acquisitions that found the lock taken and had to wait.
+
+Zig 0.15 and earlier ship this wrapper; its common use was to share one ``ArenaAllocator``
+between threads. Zig 0.16 made the arena itself thread-safe and lock-free, and
+``ThreadSafeAllocator`` is no longer in ``std.heap``; memlab keeps the wrapper, because a lock
+around an allocator is the baseline every thread-aware design is measured against.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from . import (
     cycles,
     footers,
     freelist,
+    generational,
+    incremental,
     manual,
     ownership,
     pages,
@@ -52,6 +54,8 @@ TOPICS = {
     "cycles": cycles,
     "ownership": ownership,
     "tracing": tracing,
+    "generational": generational,
+    "incremental": incremental,
 }
 """Every demo topic and its module, in the order of the course."""
 
@@ -80,6 +84,8 @@ __all__ = [
     "demo",
     "footers",
     "freelist",
+    "generational",
+    "incremental",
     "manual",
     "ownership",
     "pages",

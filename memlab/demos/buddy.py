@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from ..allocators.buddy import Buddy
 from ..events import Note
+from ..viz import keys
 from ..viz.buddy import tree_view
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Buddy allocation: split on the way down, merge on the way up"
@@ -34,4 +36,11 @@ def demo(scale: float = 1.6) -> Player:
         for x in (a, c, d, b):
             heap.free(x)
         heap._emit(Note(heap.step, "everything freed: the buddies merged back into one 1024-byte block"))
-    return Player(rec.recording, tree_view(), scale=scale, title=TITLE)
+    first_merge = Ask(
+        step=rec.recording.find("merge", nth=2).index,
+        question="The 17-byte request's 32-byte block at 0x1100 is freed. Click the buddy it merges with.",
+        answer=keys.buddy(0x1120, 5),
+        why="Its offset in the zone is 0x100, and 0x100 XOR 32 = 0x120: the 32-byte block at 0x1120 is free, "
+        "so they merge; the 64-byte result then merges with its own buddy, and so on up.",
+    )
+    return Player(rec.recording, tree_view(), scale=scale, title=TITLE, predict=[first_merge])

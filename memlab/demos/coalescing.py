@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from ..allocators.freelist.heap import FreeListHeap
 from ..events import Recording
+from ..viz import keys
 from ..viz.tags import tags_view
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Coalescing: the four cases, in the boundary tags"
@@ -28,7 +30,28 @@ def four_cases(**options) -> Recording:
     return rec.recording
 
 
+def questions(recording: Recording) -> list[Ask]:
+    """Predict case 3, and where case 4's merged block starts (on :func:`four_cases`)."""
+    return [
+        Ask(
+            step=recording.find("coalesce", case=3).index,
+            question="c was just freed. Which of the four coalescing cases comes next?",
+            choices=["case 1", "case 2", "case 3", "case 4"],
+            answer="case 3",
+            why="The block on c's left (a and b, merged) is free and d on its right is allocated: merge left.",
+        ),
+        Ask(
+            step=recording.find("coalesce", case=4).index,
+            question="d is freed between two free blocks. Click the block whose header will hold the merged size.",
+            answer=keys.block(0x100C),
+            why="The merged block starts where its left neighbour starts. d finds that header in O(1): the word "
+            "just below d's own header is the left neighbour's footer, and it holds that block's size.",
+        ),
+    ]
+
+
 def demo(scale: float = 1.6, *, title: str = TITLE, **options) -> Player:
     """The player; ``options`` go to the heap (the ``footers`` demo passes ``footers="free"``)."""
     recording = four_cases(**options)
-    return Player(recording, tags_view(recording, width=640), title=title, scale=scale)
+    view = tags_view(recording, width=640)
+    return Player(recording, view, title=title, scale=scale, predict=questions(recording))

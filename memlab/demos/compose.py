@@ -11,7 +11,8 @@ from ..compose.arraylist import ArrayList
 from ..compose.testing import TestingAllocator
 from ..events import Note
 from ..manual.errors import MemoryLeak
-from ..widgets import heap_player
+from ..viz import keys
+from ..widgets import Ask, heap_player
 from ..widgets.player import Player
 
 TITLE = "A test that fails on a leak"
@@ -52,4 +53,15 @@ def demo(scale: float = 1.6) -> Player:
             gpa.deinit()
         except MemoryLeak:
             pass
-    return heap_player(rec.recording, title=TITLE, scale=scale)
+    end = len(rec.recording) - 1
+    left = [b.address for b in rec.recording[end - 1].snapshot.blocks if b.state == "allocated"]
+    leak = Ask(
+        step=end,
+        question="test_squares returns without deinit(). Click every block still allocated, then press check: "
+        "what will the test report?",
+        answer=[keys.block(a) for a in left],
+        why="One block is left: the squares' array, moved when it outgrew its first block. At the end of each "
+        "test the testing allocator checks that nothing is left, and fails the test naming the step and the "
+        "line that allocated the block.",
+    )
+    return heap_player(rec.recording, title=TITLE, scale=scale, predict=[leak])

@@ -10,7 +10,9 @@ the fourth object's count stays above zero, so it is painted black again and sur
 from __future__ import annotations
 
 from ..reclaim.objects import Heap
+from ..viz import keys
 from ..viz.collect import collector_view
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Cycle collection: garbage is found by pretending to delete it"
@@ -37,4 +39,12 @@ def demo(scale: float = 1.6) -> Player:
     with heap.record() as rec:
         s.a = None  # a's count drops to 1: a possible root, purple
         heap.collect()
-    return Player(rec.recording, collector_view(width=700), title=TITLE, scale=scale)
+    start = rec.recording.find("phase")
+    garbage = Ask(
+        step=start.index,
+        question="The collection starts from the buffered a. Click every object it will free, then press check.",
+        answer=[keys.obj(start.snapshot.node(name).id) for name in "abc"],
+        why="Trial deletion subtracts the references inside the ring: a, b and c fall to 0 and turn white. "
+        "d keeps 1, for the variable main.d, and turns black again.",
+    )
+    return Player(rec.recording, collector_view(width=700), title=TITLE, scale=scale, predict=[garbage])

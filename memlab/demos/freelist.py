@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..allocators.freelist.heap import FreeListHeap
 from ..events import Frame, Note, Recording
-from ..widgets import heap_player
+from ..viz import keys
+from ..widgets import Ask, heap_player
 
 TITLE = "Free lists: best fit is not always best"
 
@@ -55,6 +56,25 @@ def join(*recordings: Recording) -> Recording:
     return Recording(frames)
 
 
+def questions(runs: Recording) -> list[Ask]:
+    """Predict where each policy puts a request, on ``join(placement("best"), placement("first"))``."""
+    return [
+        Ask(
+            step=runs.find("split").index,
+            question="Best fit: click the hole the 248-byte request (a 256-byte block) goes into.",
+            answer=keys.block(0x1164),
+            why="Best fit takes the smallest hole that fits: the 304-byte one, leaving a 48-byte sliver.",
+        ),
+        Ask(
+            step=runs.find("alloc", nth=6).index,
+            question="First fit: click the block the 56-byte request (a 64-byte block) goes into.",
+            answer=keys.block(0x110C),
+            why="First fit left one 72-byte sliver instead of best fit's two 48-byte ones, and 72 bytes hold 64.",
+        ),
+    ]
+
+
 def demo(scale: float = 1.6):
     """Best fit, then first fit, on the same holes and requests."""
-    return heap_player(join(placement("best"), placement("first")), title=TITLE, scale=scale, width=640)
+    runs = join(placement("best"), placement("first"))
+    return heap_player(runs, title=TITLE, scale=scale, width=640, predict=questions(runs))

@@ -17,6 +17,7 @@ from ..events import Frame, Note, Recording
 from ..manual import DebugAllocator, ManualHeap
 from ..viz.heapmap import heap_svg
 from ..viz.hexdump import hexdump_html
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Manual memory: a use after free reads someone else's data"
@@ -80,7 +81,22 @@ def view(recording: Recording, width: int = 640):
     return draw
 
 
+def questions(recording: Recording) -> list[Ask]:
+    """Predict what the stale pointer reads on the plain heap (on ``join(plain(), debug())``)."""
+    read = next(f.index for f in recording if "reading the stale password" in f.describe())
+    return [
+        Ask(
+            step=read,
+            question="The program now reads password, which it freed at step 5. What does it read?",
+            choices=['"hunter2": freed memory keeps its bytes', '"alice": someone else\'s data', "an error"],
+            answer='"alice": someone else\'s data',
+            why="name = malloc(16) got the very block just freed, and strcpy wrote alice over hunter2. A plain "
+            "heap checks nothing: the stale pointer reads alice's data, and nothing says so.",
+        )
+    ]
+
+
 def demo(scale: float = 1.6) -> Player:
     """The plain heap, then the DebugAllocator, one step per allocator event or program line."""
     recording = join(plain(), debug())
-    return Player(recording, view(recording), title=TITLE, scale=scale)
+    return Player(recording, view(recording), title=TITLE, scale=scale, predict=questions(recording))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ..events import Recording
 from ..reclaim.objects import Heap
+from ..viz import keys
+from ..widgets import Ask
 from ..widgets.graph import graph_player
 from ..widgets.player import Player
 
@@ -32,4 +34,15 @@ def scenario() -> tuple[Heap, Recording]:
 def demo(scale: float = 1.6) -> Player:
     """A projector-sized graph player over :func:`scenario`."""
     _, recording = scenario()
-    return graph_player(recording, title=TITLE, scale=scale)
+    end = recording.find("decref", nth=4)  # leaving main: the first of the ring's two decrefs
+    ring = [keys.obj(end.snapshot.node(name).id) for name in "xy"]
+    never = Ask(
+        step=end.index,
+        question="main ends, and x and y go out of scope. Click every object that will be freed (perhaps "
+        "none), then press check.",
+        answer=[],
+        among=ring,
+        why="Each holds the other: both counts stay at 1, so reference counting frees neither. Nothing reaches "
+        "them, and they stay allocated for good: a leak.",
+    )
+    return graph_player(recording, title=TITLE, scale=scale, predict=[never])

@@ -11,6 +11,7 @@ from ..allocators.stack import Stack
 from ..errors import OutOfOrderFree
 from ..events import Frame, Note
 from ..viz.stack import stack_with_bytes
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "The stack: last in, first out, and a frame goes in one store"
@@ -38,4 +39,12 @@ def demo(scale: float = 1.6) -> Player:
         previous = recording[frame.index - 1].snapshot if frame.index else None
         return stack_with_bytes(frame.snapshot, previous=previous, event=frame.event)
 
-    return Player(recording, view, scale=scale, title=TITLE)
+    out_of_order = Ask(
+        step=recording.find("note").index,
+        question="main's argv (0x10008) lies under parse's frame. The program frees it now. What happens?",
+        choices=["the stack frees it", "the stack refuses", "everything above it is freed too"],
+        answer="the stack refuses",
+        why="A stack keeps one pointer and can only move it back over its top block. Freeing argv would leave "
+        "a hole under parse's live blocks, so it is refused: out of order is impossible, not just slow.",
+    )
+    return Player(recording, view, scale=scale, title=TITLE, predict=[out_of_order])

@@ -9,7 +9,9 @@ no ring. The caption of the last step gives the pause in work units (marked + sw
 from __future__ import annotations
 
 from ..reclaim.objects import Heap
+from ..viz import keys
 from ..viz.collect import collector_view
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "Mark-sweep: cycles are no problem; pauses are"
@@ -35,4 +37,12 @@ def demo(scale: float = 1.6) -> Player:
     heap = scenario()
     with heap.record() as rec:
         heap.collect()
-    return Player(rec.recording, collector_view(width=700), title=TITLE, scale=scale)
+    names = rec.recording[0].snapshot.node
+    garbage = Ask(
+        step=1,
+        question="Mark-sweep starts. Click every object the sweep will free, then press check.",
+        answer=[keys.obj(names(name).id) for name in "pqr"],
+        why="Marking starts from the variables and reaches only x and y. p and q hold each other, but nothing "
+        "reaches them: to a tracing collector a cycle is garbage like any other.",
+    )
+    return Player(rec.recording, collector_view(width=700), title=TITLE, scale=scale, predict=[garbage])

@@ -10,9 +10,9 @@ CS:APP's explicit free list in address order (Johnstone and Wilson's good policy
 from __future__ import annotations
 
 from ..allocators.freelist.heap import FreeListHeap
-from ..events import Note
+from ..events import Note, Recording
 from ..traces import from_ops, replay, shipped
-from ..widgets import heap_player
+from ..widgets import Ask, heap_player
 
 TITLE = "Real workloads: the first malloc calls of ls"
 TRACE = "ls-zoneinfo"
@@ -46,6 +46,21 @@ def recording(ops: int = OPS):
     return rec.recording
 
 
+def questions(opening: Recording) -> list[Ask]:
+    """Predict the size of the next request once the first file is closed (on :func:`recording`)."""
+    return [
+        Ask(
+            step=opening.find("alloc", nth=5).index - 1,
+            question="The first file is closed and its blocks are free. What size is the next large request?",
+            choices=["472 bytes, as before", "a size it has not asked for yet", "any size: it is random"],
+            answer="472 bytes, as before",
+            why="The C library opens a second file: fopen asks for a 472-byte FILE and a 4096-byte buffer again. "
+            "Real programs ask for a few sizes over and over, their structs and buffers.",
+        )
+    ]
+
+
 def demo(scale: float = 1.6):
     """Replay the opening of ``ls`` on a heap map, one allocator event per step."""
-    return heap_player(recording(), title=TITLE, scale=scale, width=680)
+    opening = recording()
+    return heap_player(opening, title=TITLE, scale=scale, width=680, predict=questions(opening))

@@ -87,10 +87,15 @@ def split(source: nbformat.NotebookNode, key: str) -> tuple[nbformat.NotebookNod
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> None:
-    """Run a notebook in place (for the solutions' outputs)."""
+    """Run a notebook in place (for the solutions' outputs).
+
+    No widget state is stored: each player's ``text/html`` output already carries its frames, and
+    an export shows that output only where the notebook holds no state for the widget.
+    """
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    resources = {"metadata": {"path": str(cwd)}}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources, store_widget_state=False).execute()
 
 
 def build(

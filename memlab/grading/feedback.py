@@ -1,7 +1,10 @@
 """Instant feedback in the notebook: ``check("04")`` grades the learner's functions on the spot.
 
 It runs the same checks as ``memlab grade`` (without the hidden tests), in the notebook's own
-process, under an alarm so an endless loop ends with a message instead of a frozen kernel.
+process, under a time limit so an endless loop ends with a message instead of a frozen kernel:
+``SIGALRM`` where the platform has ``alarm()``; elsewhere (the browser course: Pyodide has
+neither threads nor ``alarm()``) a ``sys.monitoring`` watch (Python 3.12+) on the learner's loops,
+which looks at the clock on every backward jump outside memlab's own code.
 The result shows as a short table in the notebook and as plain text elsewhere.
 """
 
@@ -9,7 +12,9 @@ from __future__ import annotations
 
 import inspect
 import signal
+import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
@@ -24,15 +29,20 @@ class TooSlow(BaseException):
     """The check ran past its time limit (a BaseException, so a case's ``except Exception`` lets it through)."""
 
 
+def _stop(seconds: int) -> TooSlow:
+    return TooSlow(f"stopped after {seconds} s: your code never finished (an endless loop?)")
+
+
 @contextmanager
 def _alarm(seconds: int):
-    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
+    usable = hasattr(signal, "alarm") and threading.current_thread() is threading.main_thread()
+    if not usable:  # Pyodide defines SIGALRM, but has no alarm()
+        with _watch_loops(seconds):
+            yield
         return
 
     def ring(signum, frame):
-        raise TooSlow(f"stopped after {seconds} s: your code never finished (an endless loop?)")
+        raise _stop(seconds)
 
     old = signal.signal(signal.SIGALRM, ring)
     signal.alarm(seconds)
@@ -41,6 +51,37 @@ def _alarm(seconds: int):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+_MEMLAB = __file__.rsplit("grading", 1)[0]  # memlab's own folder: its loops are not the learner's
+
+
+@contextmanager
+def _watch_loops(seconds: int):
+    """Raise TooSlow from the first backward jump (a loop going round) after ``seconds``."""
+    monitoring = getattr(sys, "monitoring", None)
+    tool = None if monitoring is None else next((t for t in (4, 3) if monitoring.get_tool(t) is None), None)
+    if tool is None:  # Python before 3.12, or no free tool id: no limit
+        yield
+        return
+    deadline = time.monotonic() + seconds
+
+    def jumped(code, offset, destination):
+        if code.co_filename.startswith(_MEMLAB):
+            return monitoring.DISABLE  # never asked again for this jump
+        if destination < offset and time.monotonic() > deadline:
+            raise _stop(seconds)
+        return None
+
+    monitoring.use_tool_id(tool, "memlab check")
+    try:
+        monitoring.register_callback(tool, monitoring.events.JUMP, jumped)
+        monitoring.set_events(tool, monitoring.events.JUMP)
+        yield
+    finally:
+        monitoring.set_events(tool, 0)
+        monitoring.register_callback(tool, monitoring.events.JUMP, None)
+        monitoring.free_tool_id(tool)
 
 
 @dataclass(frozen=True)

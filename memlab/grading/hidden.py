@@ -7,16 +7,21 @@ In ``exercises/source/NN_name.ipynb`` a code cell tagged ``hidden-tests`` starts
 naming the question it belongs to and its points (1 if omitted), followed by plain Python:
 asserts over the learner's functions. The build removes these cells from ``exercises/`` and
 keeps them in ``solutions/`` (where they run, so they are known to pass on the solution).
-``memlab grade`` reads them from the source and runs each as an extra test of its question.
+``memlab grade`` reads them from the source and runs each as an extra test of its question, in
+the grader's own process: a hidden test is the instructor's code, and the learner's functions in
+its namespace are stand-ins for the code in the learner's isolated process (:mod:`.boundary`).
+The names a hidden test uses besides those come from the *exercise's* import statements
+(:func:`imports_of`), never from the learner's notebook.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 from . import notebook
-from .questions import STUB, Case, crash_text
+from .questions import STUB, Case, Stopped, crash_text
 
 TAG = "hidden-tests"
 HEADER = re.compile(r"#\s*hidden test:\s*(\w+)(?:\s*\((\d+(?:\.\d+)?) points?\))?", re.I)
@@ -46,11 +51,28 @@ def find_source(exercise: str, source_dir: str | Path | None) -> dict | None:
     return notebook.read(path) if path.exists() else None
 
 
+def imports_of(source_nb: dict) -> str:
+    """The import statements of an exercise's code cells (hidden tests excluded): the names its
+    notebook gives every learner, which hidden tests may use (``StackOverflow``, ``get``, ...)."""
+    lines = []
+    for cell in source_nb["cells"]:
+        if cell.get("cell_type") != "code" or TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        try:
+            tree = ast.parse(notebook.source(cell))
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(s) for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
+    return "\n".join(dict.fromkeys(lines))
+
+
 def run_hidden(test: dict, namespace: dict) -> Case:
-    """Run one hidden test over a copy of the learner's namespace."""
+    """Run one hidden test over a copy of ``namespace`` (the learner's functions, or stand-ins for them)."""
     name, points = test["name"], test["points"]
     try:
         exec(compile(test["code"], "<hidden test>", "exec"), dict(namespace))  # noqa: S102
+    except Stopped as e:
+        return Case(name, points, 0, str(e))
     except AssertionError as e:
         return Case(name, points, 0, f"failed: {e}" if str(e) else "failed")
     except NotImplementedError:

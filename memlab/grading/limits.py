@@ -1,13 +1,12 @@
-"""Limits for running a learner's code: time, memory, output.
+"""Limits for running a learner's code: time, memory, processes, files, output.
 
-Applied inside the child process that grades one question (see :mod:`.runner`): CPU seconds
-and address space through :mod:`resource` (POSIX only), and a cap on what the code prints,
-enforced at Python level by :class:`CappedStream`. The parent process also enforces a wall-clock
-timeout and caps the bytes it reads from the child's pipe, so output written below Python
-(``os.write``) is bounded too (see :mod:`.sandbox`).
-
-These limits contain accidents (an endless loop, a runaway print, a huge list), not malice: a
-learner's code runs with the grader's permissions. Grade untrusted submissions in a container.
+The learner's process (:mod:`.student`) sets its own resource limits before it runs any of the
+learner's code: address space, CPU seconds, processes of its user, the size of a file it writes,
+open files, and no core dumps (POSIX ``setrlimit``). What the code prints through Python is capped
+by :class:`CappedStream`; the grader caps the bytes it reads from the process's output pipe too,
+so output written below Python (``os.write``) is bounded as well, and it gives every test a
+wall-clock budget (:mod:`.boundary`). Isolation from the grader's files, environment and other
+submissions is :mod:`.isolation`'s work; these limits keep one submission from starving the rest.
 """
 
 from __future__ import annotations
@@ -22,28 +21,40 @@ except ImportError:  # pragma: no cover - Windows
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-question limits: wall-clock seconds, address-space bytes, printed bytes."""
+    """Per-test wall-clock seconds, and the learner's process's address space, printed bytes,
+    processes, file size and open files."""
 
     seconds: float = 20.0
     memory: int = 2 << 30
     output: int = 64 << 10
+    processes: int = 64
+    file_size: int = 16 << 20
+    open_files: int = 64
 
-    def apply(self) -> None:
-        """Set this process's CPU and memory limits (a no-op where ``resource`` is missing)."""
+    def apply(self, cpu_seconds: float | None = None, *, processes: int | None = None) -> None:
+        """Set this process's limits (a no-op where ``resource`` is missing).
+
+        ``cpu_seconds`` defaults to one test's time; ``processes`` to :attr:`processes` (a process
+        running as a user of its own; where the user is shared the caller passes a higher count).
+        """
         if resource is None:
             return
-        cpu = int(self.seconds) + 2
-        _lower(resource.RLIMIT_CPU, cpu)
+        _lower(resource.RLIMIT_CPU, int(cpu_seconds or self.seconds) + 2, slack=1)  # SIGXCPU, then SIGKILL
         _lower(resource.RLIMIT_AS, self.memory)
         _lower(resource.RLIMIT_CORE, 0)
+        _lower(resource.RLIMIT_FSIZE, self.file_size)
+        _lower(resource.RLIMIT_NOFILE, self.open_files)
+        _lower(resource.RLIMIT_NPROC, processes or self.processes)
 
 
-def _lower(which: int, value: int) -> None:
+def _lower(which: int, value: int, slack: int = 0) -> None:
+    """Lower the soft *and* hard limit, so the learner's code cannot raise it again."""
     soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
+        slack = min(slack, hard - value)
     try:
-        resource.setrlimit(which, (value, hard))
+        resource.setrlimit(which, (value, value + slack))
     except (ValueError, OSError):
         pass
 
@@ -60,6 +71,12 @@ class CappedStream:
         self.parts: list[str] = []
         self.size = 0
         self.exceeded = False
+
+    def take(self) -> str:
+        """What was printed since the last take."""
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
 
     def write(self, text: str) -> int:
         if self.exceeded:

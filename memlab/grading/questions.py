@@ -13,6 +13,12 @@ and a check that runs them on memlab's real allocators and object heaps. The che
 
 A case that fails an ``expect``, raises, or is still a stub scores 0 with a message saying why;
 the others keep their points, so one mistake costs only its own case.
+
+In ``memlab grade`` the functions in ``fns`` are stand-ins that run the learner's code in another,
+isolated process (:mod:`.boundary`). When that code cannot answer (it hangs, crashes, floods its
+output or answers with something that is not plain data), the stand-in raises :class:`Stopped`:
+a ``BaseException``, so a check's own ``except Exception`` cannot mistake it for the error a case
+expects, and the case scores 0 with the reason.
 """
 
 from __future__ import annotations
@@ -22,11 +28,37 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .sanitize import one_line
+
 STUB = "not written yet: replace `raise NotImplementedError` with your code"
 
 
 class Failed(Exception):
     """A case found a wrong result; the message says what and where."""
+
+
+class Stopped(BaseException):
+    """The learner's code could not finish this case (time, a crash, output, an answer that is not
+    plain data); the message says why. Not an ``Exception``: no check can catch it by accident."""
+
+
+class LearnerError(Exception):
+    """Stands in for an exception of a class the learner defined, raised in the isolated process.
+
+    :func:`raised_as` makes one subclass per class name, so feedback still names the learner's class.
+    """
+
+    learner_type = "LearnerError"
+
+
+_LEARNER_ERRORS: dict[str, type[LearnerError]] = {}
+
+
+def raised_as(name: str) -> type[LearnerError]:
+    """A :class:`LearnerError` subclass called ``name`` (a learner's own exception class)."""
+    if name not in _LEARNER_ERRORS:
+        _LEARNER_ERRORS[name] = type(name, (LearnerError,), {"learner_type": name, "__module__": __name__})
+    return _LEARNER_ERRORS[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +86,8 @@ class Cases:
         """Run one case; a failure, an exception or a stub costs this case only."""
         try:
             yield
+        except Stopped as e:
+            self.results.append(Case(name, points, 0, str(e)))
         except Failed as e:
             self.results.append(Case(name, points, 0, str(e)))
         except NotImplementedError:
@@ -78,16 +112,18 @@ class Cases:
 
 
 def crash_text(e: BaseException) -> str:
-    """``TypeError: ... (your code, cell 3 line 5)``: the exception and the learner's last line in it."""
-    where = ""
-    for frame in reversed(traceback.extract_tb(e.__traceback__)):
-        if frame.filename.startswith("<cell"):
-            where = f" (in your code, {frame.filename[1:-1]} line {frame.lineno})"
-            break
-    text = str(e)
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"raised {type(e).__name__}: {text}{where}"
+    """``raised TypeError: ... (in your code, cell 3 line 5)``: the exception and the learner's last line in it.
+
+    The message is the learner's text, so it is shown on one line with its control characters escaped.
+    """
+    where = getattr(e, "learner_where", "")
+    if not where:
+        for frame in reversed(traceback.extract_tb(e.__traceback__)):
+            if frame.filename.startswith("<cell"):
+                where = f"{frame.filename[1:-1]} line {frame.lineno}"
+                break
+    where = f" (in your code, {where})" if where else ""
+    return f"raised {type(e).__name__}: {one_line(e)}{where}"
 
 
 Run = Callable[[dict], Cases]

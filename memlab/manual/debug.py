@@ -201,12 +201,11 @@ class DebugAllocator(Wrapper):
         return new
 
     def calloc(self, count: int, size: int) -> int:
-        if not (is_int(count) and is_int(size) and count >= 0 and size >= 0):
-            self.step += 1
-            raise BadSize(f"calloc({count!r}, {size!r}): counts and sizes are integers >= 0", step=self.step)
-        address = self.alloc(count * size)
-        self.memory.fill(address, count * size)
-        self._records[address].defined[:] = b"\x01" * (count * size)
+        self.step += 1
+        total = self._calloc_bytes(count, size)
+        address = self._checked_alloc(total, None)
+        self.memory.fill(address, total)
+        self._records[address].defined[:] = b"\x01" * total
         return address
 
     def _alloc(self, size: int, align: int) -> int:

@@ -1,18 +1,22 @@
 """Reclamation: an object model on the simulated heap, and the schemes that free its objects.
 
 ``Heap("refcount")``, ``Heap("arc")``, ``Heap("bacon-rajan")``, ``Heap("cpython")``,
-``Heap("mark-sweep")``, ``Heap("copying")`` build a heap
-of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the API).
-Every scheme module is imported here, so that its name is registered.
+``Heap("mark-sweep")``, ``Heap("copying")``, ``Heap("generational")``, ``Heap("incremental")``
+build a heap of typed objects managed by that scheme (see :mod:`memlab.reclaim.objects` for the
+API). :data:`SCHEMES_IN_ORDER` names every scheme, in the order of the course; Rust's ownership
+model, which needs no scheme, is :mod:`.ownership`.
 """
 
+from . import mutators
 from .arc import ARC, ARCError, NoAutoreleasePool, UnownedAccess
 from .copying import FORWARDED, Copying, SemiSpace
 from .cpython_gc import CPythonGC, WeakRef
 from .cycles import BaconRajan
+from .generational import Generational
+from .incremental import Incremental
 from .objects import Heap, Obj, ScopeFrame
 from .refcount import RefCounting
-from .scheme import SCHEMES, Manual, Scheme, scheme
+from .scheme import SCHEMES, Manual, Scheme, register
 from .snapshot import Edge, GraphSnapshot, Node, Variable
 from .tracing import MarkSweep, Pause
 from .types import (
@@ -26,12 +30,30 @@ from .types import (
     ScopeError,
 )
 
+SCHEMES_IN_ORDER = (
+    Manual,
+    RefCounting,
+    ARC,
+    BaconRajan,
+    CPythonGC,
+    MarkSweep,
+    Copying,
+    Generational,
+    Incremental,
+)
+"""Every reclamation scheme; ``Heap(cls.name)`` builds each."""
+
+register(*SCHEMES_IN_ORDER)
+
 __all__ = [
+    "mutators",
     "FORWARDED",
     "CPythonGC",
     "WeakRef",
     "BaconRajan",
     "Copying",
+    "Generational",
+    "Incremental",
     "MarkSweep",
     "Pause",
     "SemiSpace",
@@ -40,6 +62,7 @@ __all__ = [
     "NoAutoreleasePool",
     "UnownedAccess",
     "SCHEMES",
+    "SCHEMES_IN_ORDER",
     "BadField",
     "CollectionInProgress",
     "DeadObject",
@@ -58,5 +81,5 @@ __all__ = [
     "Scheme",
     "ScopeError",
     "Variable",
-    "scheme",
+    "register",
 ]

@@ -12,7 +12,9 @@ Three kinds of reference, as in Swift:
   at a *side table* (allocated on the heap the first time the object is weakly referenced),
   which outlives the object while weak references remain;
 * **unowned** does not own it but keeps its *memory* (the unowned count starts at 1, held on
-  behalf of all strong references); reading it after the deinit is a fatal error.
+  behalf of all strong references); reading it after the deinit is a fatal error. Since Swift 5
+  an ``unowned`` reference may be Optional (``unowned var x: T?``): it can be set to nil, but it
+  is never zeroed for you.
 
 Object states follow the runtime: live → deiniting (strong count 0, ``deinit`` runs, stored
 properties are released in declaration order) → deinited (memory held by unowned references)
@@ -35,7 +37,6 @@ from ..errors import HeapCorruption, UseAfterFree
 from .events import Dealloc, Deinit, PoolPushPop, Release, Retain, StateChange
 from .objects import Obj, VarSlot
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import DEAD, DEINITED, DEINITING, FREED, LIVE, STRONG, UNOWNED, WEAK, ReclaimError
 
 # -- The runtime errors of Swift's ARC, and Objective-C's missing autorelease pool.
@@ -60,10 +61,13 @@ class NoAutoreleasePool(ARCError):
 # A weak variable holds the side table's address, not the object's, so the object's memory can be
 # freed while weak references remain; they then read nil, and the side table is freed with the
 # last of them. Follows Swift's runtime (``HeapObjectSideTableEntry``, ``swift_weakAssign``,
-# ``swift_weakDestroy``); simplification: Swift's side table also takes over the strong and unowned
-# counts, here they stay in the object's header.
+# ``swift_weakDestroy``). Simplification: Swift's entry is 32 bytes on 64-bit machines: the object
+# pointer, then, 16-byte aligned, the strong and unowned counts and flags (one word, moved there
+# from the object's header) and the 32-bit weak count (``SideTableRefCountBits`` in
+# ``stdlib/public/SwiftShims/swift/shims/RefCount.h``); memlab's table is the two words that matter
+# here, and the strong and unowned counts stay in the object's header.
 
-SIDE_TABLE = 16  # bytes: the object's address and the weak count
+SIDE_TABLE = 16  # bytes: the object's address and the weak count (Swift's entry: 32)
 
 
 CALL_COLUMN = 40
@@ -80,9 +84,10 @@ class ArcLine:
     ctor: str = ""
 
 
-@scheme("arc")
 class ARC(RefCounting):
     """Swift's ARC: strong, weak (zeroing, via a side table) and unowned references."""
+
+    name = "arc"
 
     header = ("strong", "unowned", "side")
     count_word = "strong"

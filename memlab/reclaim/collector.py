@@ -8,19 +8,28 @@ globals, temporaries, and objects being passed to ``new``.
 
 The pause of each collection is measured in *work units*, objects marked plus objects swept,
 because a wall clock is not deterministic. Marking costs in proportion to what is live;
-sweeping in proportion to the whole heap.
+sweeping in proportion to the whole heap. Collectors that do not stop the world
+(:mod:`.generational`, :mod:`.incremental`) record one :class:`Pause` per pause, of their own
+``kind``.
+
+A collector that frees a live object leaves a *dangling* reference: a word that still holds
+the address of memory given back. Every tracing heap remembers which object last lived at each
+address it freed (its *graveyard*, until the address is used again), so that reading such a
+field raises :class:`~.types.DeadObject` naming the lost object, ``check()`` names it too, and
+a snapshot draws the freed object at the end of the dangling reference.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..errors import HeapCorruption
 from ..events import Event
 from .events import Collected, Phase
-from .objects import Obj, VarSlot
+from .objects import Obj, Slot, VarSlot
 from .scheme import Scheme
-from .types import LIVE, STRONG, BadField
+from .types import DEINITED, DEINITING, LIVE, STRONG, BadField, DeadObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,7 @@ class Pause:
     swept: int  # objects the sweeper visited (0 for copying)
     freed: int  # objects found to be garbage
     threshold: int  # the next trigger, in bytes
+    kind: str = "full"  # "full" (stop-the-world); "minor", "major"; "start", "mark", "final", "sweep"
 
     @property
     def work(self) -> int:
@@ -59,6 +69,7 @@ class Tracing(Scheme):
         self.next_gc = threshold
         self.bytes_allocated = 0
         self.history: list[Pause] = []
+        self.graveyard: dict[int, tuple[Obj, int]] = {}  # address -> the object freed there, and the step
 
     @property
     def work(self) -> int:
@@ -75,6 +86,60 @@ class Tracing(Scheme):
     def init(self, obj: Obj) -> None:
         self.heap.set_colour(obj, "white")
         self.bytes_allocated += self.size(obj)
+        self.graveyard.pop(obj._address, None)  # the address holds a new object now
+
+    def finalize(self, garbage: list[Obj]) -> None:
+        """Run the deinits of ``garbage`` (the heap is frozen: a deinit may read, not store)."""
+        heap = self.heap
+        for obj in garbage:
+            heap.set_state(obj, DEINITING)
+            heap.run_deinit(obj)
+            heap.set_state(obj, DEINITED)
+
+    def bury(self, obj: Obj, address: int) -> None:
+        """The collector gave ``obj``'s memory at ``address`` back: remember who lived there."""
+        self.graveyard[address] = (obj, self.heap.step)
+
+    def dangling(self, word: int) -> Obj | None:
+        """The freed object whose address a dangling reference still holds (None if it is not one)."""
+        found = self.graveyard.get(word) if word not in self.heap._at else None
+        return found[0] if found else None
+
+    def load(self, place, obj: Obj | None) -> Obj | None:
+        """A reference that still holds the address of freed memory is a use after free."""
+        if obj is None:
+            word = place.get()
+            if word and word in self.graveyard:
+                lost, step = self.graveyard[word]
+                name = lost._name
+                raise DeadObject(
+                    f"read {place.label}: it still holds {word:#x}, where {name} lived until the collector "
+                    f"freed it at step {step}: use after free of a live object",
+                    address=word,
+                    step=self.heap.step,
+                )
+        return obj
+
+    def check_references(self) -> None:
+        """Every reference of a live object or a variable is nil or the address of an allocated object.
+
+        (Garbage waiting for its sweep may refer to garbage swept before it.)
+        """
+        heap = self.heap
+        live = [o for o in heap._at.values() if o._state == LIVE]
+        places: list[Slot | VarSlot] = [Slot(o, f) for o in live for f in o._type.refs]
+        places += [v for frame in heap.frames for v in frame._vars.values()]
+        for place in places:
+            word = place.get()
+            if word and word not in heap._at:
+                lost, step = self.graveyard.get(word, (None, heap.step))
+                name = lost._name if lost is not None else "no object"
+                raise HeapCorruption(
+                    f"{place.label} holds {word:#x}, where {name} lived until the collector freed it at step "
+                    f"{step}: a live object was freed",
+                    address=word,
+                    step=heap.step,
+                )
 
     def size(self, obj: Obj) -> int:
         return obj._type.size(len(self.heap.header))
@@ -116,8 +181,7 @@ class Tracing(Scheme):
 
     def finished(self, pause: Pause, label: str) -> int:
         self.next_gc = self.next_threshold()
-        pause = Pause(pause.reason, pause.before, self.bytes_allocated, pause.marked, pause.swept, pause.freed,
-                      self.next_gc)  # fmt: skip
+        pause = replace(pause, after=self.bytes_allocated, threshold=self.next_gc)
         self.history.append(pause)
         self.heap.counters["collections"] += 1
         self.emit(Collected(self.heap.step, label, pause.freed, pause.marked + pause.freed))

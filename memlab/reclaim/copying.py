@@ -30,9 +30,8 @@ from ..errors import HeapCorruption, OutOfMemory
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
-from .scheme import scheme
 from .semispace import SemiSpace
-from .types import DEAD
+from .types import DEAD, BadField
 
 FORWARDED = 1 << 63
 """Top bit of a header word: the rest is the address of the object's copy."""
@@ -75,9 +74,10 @@ class Scavenged(ObjEvent):
         return f"scan {self.obj}: its {self.refs} reference(s) now point into to-space; scan moves past it"
 
 
-@scheme("copying")
 class Copying(Tracing):
     """Cheney's copying collector over two semispaces; collects when from-space is full."""
+
+    name = "copying"
 
     exports = (*Tracing.exports, "space")
 
@@ -131,8 +131,9 @@ class Copying(Tracing):
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """Copy what the roots reach into to-space, then flip; returns how many objects were left behind."""
         heap = self.heap
-        if options:
-            raise TypeError(f"copying collect() takes only reason, got {', '.join(options)}")
+        self.no_options("copying collect()", options, "only reason")
+        if not isinstance(reason, str):
+            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=heap.step)
         with heap.operation(f"collect()  # {reason}"):
             heap.frozen = "a copying collection"
             try:

@@ -10,18 +10,27 @@ objects of the generations being collected (``young``):
    refers to; the rest move to a *tentatively unreachable* list, and move back if a reachable
    object turns out to refer to them. Survivors move to the next generation.
 
-Then, for the unreachable objects: clear the weak references to them (calling their
-callbacks, which see None), run each finalizer once (``__del__``; the FINALIZED bit remembers),
-find the objects a finalizer *resurrected* (the same subtraction, on the unreachable set) and
-spare them, and finally clear the references of the rest (``tp_clear``), so that reference
-counting frees them. ``heap.collect(g)`` returns how many objects were found unreachable and
-freed, like ``gc.collect()``.
+Then, for the unreachable objects, as CPython 3.15 does (``Python/gc.c``, since gh-135552): clear
+the weak references *that have a callback* and call each callback with its weak reference
+(calling that reference now returns None); run each finalizer once (``__del__``; the FINALIZED
+bit remembers); find the objects a finalizer *resurrected* (the same subtraction, on the
+unreachable set) and spare them; clear the weak references left to what is still unreachable,
+those without a callback and any a finalizer made, without calling anything (so a finalizer
+could still read a weak reference without a callback, and one to a resurrected object keeps
+working); and finally clear the references of the rest (``tp_clear``), so that reference
+counting frees them. ``Heap("cpython", clear_weakrefs="before finalizers")`` clears every weak
+reference to the garbage before any finalizer runs, calling the callbacks, as CPython 3.13 does.
+``heap.collect(g)`` returns how many objects were found unreachable and freed, like
+``gc.collect()``.
 
 Only *containers* (types with reference fields) are tracked. Allocating a container adds one
 to generation 0's count; when it passes ``thresholds[0]`` a collection starts, and every
 ``thresholds[1]`` young collections include generation 1, and so on (generation 2 also waits
 until a quarter of its objects are new, as CPython does). Defaults are CPython 3.12's
-``(700, 10, 10)``; 3.13 raised the first to 2000.
+``(700, 10, 10)``; 3.13 raised the first to 2000. CPython 3.14.0 shipped an incremental
+collector with two generations (the young one, and an old one collected a slice at a time);
+python/cpython issue 148726 (2026) brought 3.13's three generations back for 3.14's later bug-fix
+releases and for 3.15, and this module follows those three.
 
 Simplifications: ``gc_refs`` is a header word here (CPython keeps it in the ``PyGC_Head``
 before the object, with the list links); weak references live beside the heap; no legacy
@@ -37,17 +46,17 @@ from ..errors import HeapCorruption
 from .events import Collected, Finalize, GcRefs, Moved, Phase, Resurrect, WeakCleared
 from .objects import Obj
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import LIVE, BadField, CollectionInProgress
 
 # -- Weak references of CPython: ``weakref.ref(obj, callback)`` and clearing them when obj dies.
 #
 # As in CPython, a weak reference does not keep its object alive: calling it returns the object,
-# or None once the object is gone. When an object dies, by its refcount reaching zero or as
-# cyclic garbage (the collector's ``handle_weakrefs`` step runs before any finalizer), its weak
-# references are cleared first and their callbacks run, seeing None. An exception in a callback is
-# printed as "Exception ignored ..." and otherwise ignored, as CPython does. Simplification: weak
-# references live beside the heap, not as objects in it.
+# or None once the object is gone. When an object's refcount reaches zero, its finalizer runs and
+# then its weak references are cleared and each callback is called with its weak reference, which
+# now returns None (``subtype_dealloc``). Cyclic garbage is handled by the collector in two steps
+# (see the module docstring). An exception in a callback is printed as "Exception ignored ..." and
+# otherwise ignored, as CPython does. Simplification: weak references live beside the heap, not as
+# objects in it.
 
 
 class WeakRef:
@@ -69,17 +78,31 @@ class WeakRef:
 
 
 GENERATIONS = 3
+WEAKREF_ORDERS = ("after finalizers", "before finalizers")
+"""When the collector clears weak references without a callback: CPython 3.15's order, or 3.13's."""
 
 
-@scheme("cpython")
 class CPythonGC(RefCounting):
     """Reference counting plus CPython's generational cycle collector."""
+
+    name = "cpython"
 
     header = ("rc", "gc_refs")
     exports = ("weakref", "generations", "get_count", "thresholds", "gc_stats")
 
-    def __init__(self, thresholds: tuple[int, int, int] = (700, 10, 10), automatic: bool = True) -> None:
+    def __init__(
+        self,
+        thresholds: tuple[int, int, int] = (700, 10, 10),
+        automatic: bool = True,
+        clear_weakrefs: str = "after finalizers",
+    ) -> None:
         super().__init__()
+        if clear_weakrefs not in WEAKREF_ORDERS:
+            raise BadField(
+                f"clear_weakrefs={clear_weakrefs!r}: must be 'after finalizers' (CPython 3.15) "
+                "or 'before finalizers' (CPython 3.13)"
+            )
+        self.clear_weakrefs = clear_weakrefs
         if (
             not isinstance(thresholds, tuple | list)
             or len(thresholds) != GENERATIONS
@@ -134,8 +157,7 @@ class CPythonGC(RefCounting):
     def collect(self, generation: int = GENERATIONS - 1, **options: object) -> int:
         """``gc.collect(generation)``: returns the number of unreachable objects found and freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"cpython collect() takes only generation, got {', '.join(options)}")
+        self.no_options("cpython collect()", options, "only generation")
         if generation not in range(GENERATIONS) or isinstance(generation, bool):
             raise BadField(f"invalid generation {generation!r}: must be 0, 1 or 2", step=heap.step)
         if self.collecting:
@@ -173,11 +195,19 @@ class CPythonGC(RefCounting):
             self.long_lived_pending, self.long_lived_total = 0, len(self.generations[older])
         self._phase("survivors", f"{len(survivors)} reachable object(s) move to generation {older}")
         self._unreachable = unreachable
-        self._phase("handle_weakrefs", "clear weak references to the unreachable objects; call their callbacks")
+        late = self.clear_weakrefs == "after finalizers"
+        if late:
+            self._phase("handle_weakrefs", "clear the weak references with a callback; call each callback")
+        else:
+            self._phase("handle_weakrefs", "clear the weak references to the unreachable objects; call their callbacks")
         for obj in list(unreachable.values()):
-            self._clear_weakrefs(obj)
+            self._clear_weakrefs(obj, only_with_callback=late)
         self._finalize_garbage()
         final = self._handle_resurrected(older)
+        if late:
+            self._phase("clear_weakrefs", "clear the weak references left to the garbage, calling nothing")
+            for obj in list(final.values()):
+                self._clear_weakrefs(obj, call=False)
         found = len(final)
         self._delete_garbage(final, older)
         self.gc_stats[g]["collections"] += 1
@@ -273,8 +303,14 @@ class CPythonGC(RefCounting):
         self.weakrefs.setdefault(obj._id, []).append(ref)
         return ref
 
-    def _clear_weakrefs(self, obj: Obj) -> None:
+    def _clear_weakrefs(self, obj: Obj, *, only_with_callback: bool = False, call: bool = True) -> None:
+        """Clear weak references to ``obj`` (all, or those with a callback), then call their callbacks."""
         refs = self.weakrefs.pop(obj._id, [])
+        if only_with_callback:
+            kept = [ref for ref in refs if ref.callback is None]
+            refs = [ref for ref in refs if ref.callback is not None]
+            if kept:
+                self.weakrefs[obj._id] = kept
         if not refs:
             return
         heap = self.heap
@@ -282,13 +318,15 @@ class CPythonGC(RefCounting):
             ref._target = None
         if heap.recorder is not None:
             heap.emit(WeakCleared(heap.step, obj._name, obj._id, obj._address, len(refs)))
-        for ref in refs:
+        for ref in refs if call else ():
             if ref.callback is not None:
                 try:
                     ref.callback(ref)
                 except Exception as e:  # noqa: BLE001  (as CPython: reported, then ignored)
                     heap.ignored.append(e)
                     print(f"Exception ignored in weakref callback for {obj._name}: {e!r}", file=sys.stderr)
+                except BaseException as e:  # Ctrl-C: the collection finishes first (see Heap.defer)
+                    heap.defer(e)
 
     # -- finalize_garbage, handle_resurrected_objects, delete_garbage --------------------------
     # What CPython's cycle collector does with the unreachable objects: PEP 442's safe finalization.
@@ -348,4 +386,4 @@ class CPythonGC(RefCounting):
                 self.generations[older][obj._id] = obj
 
 
-__all__ = ["GENERATIONS", "CPythonGC", "WeakRef"]
+__all__ = ["GENERATIONS", "WEAKREF_ORDERS", "CPythonGC", "WeakRef"]

@@ -27,15 +27,15 @@ from ..errors import HeapCorruption
 from .events import Buffered, Collected, Colour, Decref, Incref, Phase
 from .objects import Obj
 from .refcount import RefCounting
-from .scheme import scheme
 from .types import DEAD, DEINITED, DEINITING, CollectionInProgress
 
 BLACK, GRAY, WHITE, PURPLE = "black", "gray", "white", "purple"
 
 
-@scheme("bacon-rajan")
 class BaconRajan(RefCounting):
     """Reference counting with synchronous trial-deletion cycle collection."""
+
+    name = "bacon-rajan"
 
     colours = True
     exports = ("buffer",)
@@ -105,8 +105,7 @@ class BaconRajan(RefCounting):
     def collect(self, **options: object) -> int:
         """CollectCycles: MarkRoots, ScanRoots, CollectRoots; returns how many objects were freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"bacon-rajan collect() takes no options, got {', '.join(options)}")
+        self.no_options("bacon-rajan collect()", options)
         with heap.operation("collect_cycles()"):
             heap.frozen = "a cycle collection"
             try:

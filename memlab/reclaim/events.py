@@ -9,6 +9,7 @@ Bacon & Rajan's colours, CPython's ``gc_refs`` and generations.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..events import Event
 
@@ -226,6 +227,8 @@ class Collected(Event):
 @dataclass(frozen=True, slots=True)
 class PoolPushPop(Event):
     """An autorelease pool is pushed or popped."""
+
+    KIND: ClassVar[str] = "pool"
 
     depth: int
     push: bool = True

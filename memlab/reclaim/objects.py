@@ -9,7 +9,8 @@ sees every store, every scope exit and every load, and records what it does as e
 
 Stable API::
 
-    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "mark-sweep", "copying", "manual"
+    heap = Heap("refcount")          # or "arc", "bacon-rajan", "cpython", "mark-sweep", "copying",
+                                     #    "generational", "incremental", "manual"
     Node = heap.type("Node", ["next", "weak prev", "unowned owner", "int value"], deinit=fn)
     with heap.scope("main") as s:    # a scope's variables are roots; leaving drops them
         s.a = heap.new(Node, name="a")       # a new object is a +1 temporary; the first
@@ -19,9 +20,9 @@ Stable API::
     heap.snapshot()                  # GraphSnapshot: nodes, edges, variables
     with heap.record() as rec: ...   # events with snapshots, for players and tests
 
-For schemes (subclass :class:`Scheme`, register with ``@scheme("name")``):
+For schemes (subclass :class:`Scheme`, give it a ``name``, list it in :mod:`memlab.reclaim`):
 header words ``Scheme.header`` read with ``heap.word(obj, name)`` / ``heap.set_word``; flag
-bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation")`` /
+bits ``heap.flag(obj, "colour" | "buffered" | "marked" | "finalized" | "generation" | "age" | "remembered")`` /
 ``heap.set_flag``; the graph ``heap.refs(obj)``, ``heap.children(obj)``, ``heap.roots()``,
 ``heap.live()``, ``heap.arguments`` (objects being passed to ``new``, roots while it
 allocates); the lifecycle ``heap.set_state``, ``heap.run_deinit``, ``heap.dealloc``,
@@ -36,6 +37,7 @@ whole header word (Swift packs strong and unowned counts into one word).
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -83,9 +85,9 @@ class Heap:
     """Objects on a simulated heap, managed by a reclamation scheme (see the module docstring)."""
 
     def __init__(self, scheme: object = "refcount", *, allocator: Allocator | str | None = None, **options) -> None:
-        self.allocator = _build_allocator(allocator)
-        self.memory = self.allocator.memory
         self.scheme: Scheme = make_scheme(scheme, **options)
+        self.allocator = _build_allocator(allocator if allocator is not None else self.scheme.default_allocator)
+        self.memory = self.allocator.memory
         self.header = ("flags", *self.scheme.header)
         self._offsets = {name: i * WORD for i, name in enumerate(self.header)}
         self.types: dict[str, ObjType] = {}
@@ -98,6 +100,7 @@ class Heap:
         self._depth = 0
         self._next_id = 1
         self.frozen = ""  # set by a collector while the graph must not change
+        self._interrupt: BaseException | None = None  # a Ctrl-C from a deinit, raised when the operation ends
         self.arguments: tuple[Obj, ...] = ()  # objects passed to new(), roots while it allocates
         self.globals = ScopeFrame(self, "globals")
         self.frames: list[ScopeFrame] = [self.globals]
@@ -118,9 +121,13 @@ class Heap:
         self, name: str, fields: Iterable[object] = (), *, deinit: Callable[[Obj], object] | None = None
     ) -> ObjType:
         """Declare a type: ``heap.type("Node", ["next", "weak prev", "int value"])``."""
-        if name in self.types:
+        if isinstance(name, str) and name in self.types:
             raise BadField(f"type {name} is already declared", step=self.step)
-        t = ObjType(len(self.types) + 1, name, fields, deinit)
+        try:
+            t = ObjType(len(self.types) + 1, name, fields, deinit)
+        except BadField as e:
+            e.step = self.step
+            raise
         self.types[name] = t
         return t
 
@@ -254,18 +261,28 @@ class Heap:
 
     def free(self, obj: Obj) -> None:
         """Manual free (the "manual" scheme only)."""
-        self.scheme.free(obj)
+        self.scheme.free(self._object(obj, "free"))
 
     def retain(self, obj: Obj) -> None:
         """A manual retain (Objective-C's ``[obj retain]``, CPython's ``Py_INCREF``)."""
-        self.scheme.manual(obj, "retain")
+        self.scheme.manual(self._object(obj, "retain"), "retain")
 
     def release(self, obj: Obj) -> None:
         """A manual release matching an earlier manual retain."""
-        self.scheme.manual(obj, "release")
+        self.scheme.manual(self._object(obj, "release"), "release")
+
+    def _object(self, obj: object, call: str) -> Obj:
+        """``obj`` if it is an object of this heap (in any state: a scheme names a dead one's fate)."""
+        if not isinstance(obj, Obj) or obj._heap is not self:
+            raise BadField(f"{call}({obj!r}): not an object of this heap", step=self.step)
+        return obj
 
     def collect(self, *args: object, **options: object) -> int:
         """Run the scheme's collector; returns how many objects it found to be garbage."""
+        try:
+            inspect.signature(self.scheme.collect).bind(*args, **options)
+        except TypeError as e:
+            raise BadField(f"collect() of the {self.scheme.name} scheme: {e}", step=self.step) from None
         return self.scheme.collect(*args, **options)
 
     def check(self) -> None:
@@ -361,10 +378,10 @@ class Heap:
     # What a reclamation scheme may read and change of a heap: header words, the graph, lifecycles.
     #
     # A scheme reads and writes the header words (``heap.word``, ``heap.set_word``) and the bits of
-    # the flags word (``heap.flag``: type, state, colour, buffered, marked, finalized, generation),
-    # walks the graph (``refs``, ``children``, ``roots``, ``live``) and moves objects through their
-    # lives (``set_state``, ``run_deinit``, ``dealloc``). A deinit that raises is reported and
-    # ignored, as CPython reports an exception in ``__del__``.
+    # the flags word (``heap.flag``: type, state, colour, buffered, marked, finalized, generation,
+    # age, remembered), walks the graph (``refs``, ``children``, ``roots``, ``live``) and moves
+    # objects through their lives (``set_state``, ``run_deinit``, ``dealloc``). A deinit that raises
+    # is reported and ignored, as CPython reports an exception in ``__del__``.
 
     @contextmanager
     def operation(self, text: str) -> Iterator[None]:
@@ -380,6 +397,19 @@ class Heap:
             yield
         finally:
             self._depth -= 1
+            interrupt = self._interrupt if top else None
+            if top:
+                self._interrupt = None
+        if interrupt is not None:  # the operation is complete: now the Ctrl-C a deinit took may stop the program
+            raise interrupt
+
+    def defer(self, interrupt: BaseException) -> None:
+        """A deinit or a weakref callback raised KeyboardInterrupt (or another BaseException that is not
+        an Exception): finish the operation first, so the heap stays whole, then raise it."""
+        if self._depth == 0:
+            raise interrupt
+        if self._interrupt is None:
+            self._interrupt = interrupt
 
     def emit(self, event: Event) -> None:
         if self.recorder is not None:
@@ -390,8 +420,9 @@ class Heap:
         if not isinstance(obj, Obj) or obj._heap is not self:
             raise BadField(f"{what}: {obj!r} is not an object of this heap", step=self.step)
         if obj._state not in (LIVE, DEINITING):
+            when = f"freed at step {obj._freed_at}" if obj._freed_at is not None else obj._state
             raise DeadObject(
-                f"{what}: use of {obj._name} ({obj._address:#x}) after it was freed at step {obj._freed_at}",
+                f"{what}: use of {obj._name} ({obj._address:#x}) after it was {when}",
                 address=obj._address,
                 step=self.step,
             )
@@ -465,6 +496,8 @@ class Heap:
         except Exception as e:  # noqa: BLE001  (a deinit cannot stop a cascade)
             self.ignored.append(e)
             print(f"Exception ignored in deinit of {obj._name}: {type(e).__name__}: {e}", file=sys.stderr)
+        except BaseException as e:  # Ctrl-C: the cascade or collection finishes first, then it stops the program
+            self.defer(e)
 
     def dealloc(self, obj: Obj, state: str = DEAD, why: str = "") -> None:
         """Give the object's memory back to the allocator; ``state`` is FREED or DEAD."""
@@ -489,7 +522,8 @@ class Heap:
     # ``words(obj)`` lists the header words (flags, then the scheme's counts, as CPython's
     # ``ob_refcnt`` and Swift's ``HeapObject`` counts sit before the fields) and the field words, with
     # what each means; ``snapshot()`` gives the graph views draw: objects with their counts,
-    # references and the variables that are roots.
+    # references and the variables that are roots (and, where a collector freed an object that is
+    # still referred to, that object as ``freed``, at the end of its dangling references).
 
     def words(self, obj: Obj) -> str:
         """The object's words as they sit in simulated memory: header first, then fields."""
@@ -511,6 +545,13 @@ class Heap:
             lines.append(f"{slot.address:#08x}  {f.name:<10} {value:#018x}  {note}")
         return "\n".join(lines)
 
+    def _dangling(self, word: int, ghosts: dict[int, Obj]) -> Obj | None:
+        """The freed object a dangling reference holds the address of (a collector that lost it knows)."""
+        lost = self.scheme.dangling(word) if word else None
+        if lost is not None:
+            ghosts[lost._id] = lost
+        return lost
+
     def _flags_text(self, obj: Obj) -> str:
         bits = [f"type {obj._type.name}", STATES[self.flag(obj, "state")]]
         if self.scheme.colours:
@@ -521,6 +562,7 @@ class Heap:
     def snapshot(self) -> GraphSnapshot:
         """The object graph now: objects with their counts, references, variables."""
         scheme, nodes, edges, variables = self.scheme, [], [], []
+        ghosts: dict[int, Obj] = {}  # freed objects that a dangling reference still points at
         for obj in self.objects.values():
             here = self.allocated(obj)
             nodes.append(
@@ -540,13 +582,18 @@ class Heap:
                 for slot, target in self.refs(obj):
                     if target is not None and target._id in self.objects:
                         edges.append(Edge(obj._id, target._id, slot.field.name, slot.kind))
+                    elif target is None and (lost := self._dangling(slot.get(), ghosts)):
+                        edges.append(Edge(obj._id, lost._id, slot.field.name, slot.kind))
         for frame in self.frames:
             for var in frame._vars.values():
-                target = scheme.decode(var, var.word)
+                target = scheme.decode(var, var.word) or self._dangling(var.word, ghosts)
                 variables.append(Variable(frame._name, var.name, var.kind, target._id if target else None))
             for obj in frame._temps.values():
                 variables.append(Variable(frame._name, f"({obj._name})", "temporary", obj._id))
-        return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables))
+        words = len(self.header)
+        for g in ghosts.values():
+            nodes.append(Node(g._id, g._name, g._type.name, g._address, g._type.size(words), "freed", tags=("freed",)))
+        return GraphSnapshot(scheme.name, self.step, tuple(nodes), tuple(edges), tuple(variables), scheme.note())
 
 
 __all__ = ["DEFAULT_ALLOCATOR", "ScopeFrame", "Heap", "Obj", "Slot", "VarSlot"]

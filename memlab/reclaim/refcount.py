@@ -11,7 +11,13 @@ its members keeps the next one's count above zero.
 Simplifications: only strong references are counted here (weak and unowned ones are ARC's,
 see :mod:`memlab.reclaim.arc`); the cascade runs on an explicit stack, in the same
 depth-first order as CPython's recursive deallocation (which CPython bounds with its
-"trashcan" so that freeing a long list cannot overflow the C stack).
+"trashcan" so that freeing a long list cannot overflow the C stack). The header is the one
+word of CPython's default build (``ob_refcnt``, then ``ob_type``). The free-threaded build
+(3.13 on, PEP 703) starts its header with ``ob_tid``, the owning thread, and splits the count in
+two: ``ob_ref_local``, which only the owning thread changes, without atomic instructions, and
+``ob_ref_shared`` for every other thread. And since 3.12 (PEP 683) some objects are *immortal*
+(``None``, small ints, interned strings): ``Py_INCREF`` and ``Py_DECREF`` leave their count alone.
+memlab has no immortal objects.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from collections import Counter
 from ..errors import HeapCorruption
 from .events import Decref, Finalize, Incref, Resurrect
 from .objects import Obj, Slot, VarSlot
-from .scheme import Scheme, scheme
+from .scheme import Scheme
 from .types import DEAD, DEINITING, LIVE, STRONG, BadField, DoubleRelease, RetainOfFreed
 
 
-@scheme("refcount")
 class RefCounting(Scheme):
     """CPython-style reference counting: counts in the header, frees at zero, cycles leak."""
+
+    name = "refcount"
 
     header = ("rc",)
     count_word = "rc"

@@ -9,6 +9,7 @@ a collection (tracing). The base class counts nothing; ``"manual"`` adds an expl
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING
 
 from .types import DEAD, LIVE, BadField, ReclaimError
@@ -17,17 +18,15 @@ if TYPE_CHECKING:
     from .objects import Heap, Obj
 
 SCHEMES: dict[str, type[Scheme]] = {}
+"""Every scheme ``Heap(name)`` can build, by its ``name``; :mod:`memlab.reclaim` lists them."""
 
 
-def scheme(name: str):
-    """Class decorator: ``Heap(name)`` builds this scheme."""
-
-    def decorate(cls: type[Scheme]) -> type[Scheme]:
-        cls.name = name
-        SCHEMES[name] = cls
-        return cls
-
-    return decorate
+def register(*classes: type[Scheme]) -> None:
+    """Make ``Heap(cls.name)`` build each scheme class."""
+    for cls in classes:
+        if cls.name in SCHEMES and SCHEMES[cls.name] is not cls:
+            raise BadField(f"the scheme name {cls.name!r} is taken by {SCHEMES[cls.name].__name__}")
+        SCHEMES[cls.name] = cls
 
 
 def make_scheme(spec: object, **options) -> Scheme:
@@ -36,9 +35,17 @@ def make_scheme(spec: object, **options) -> Scheme:
         return spec
     if isinstance(spec, type) and issubclass(spec, Scheme):
         return spec(**options)
-    if spec not in SCHEMES:
+    if not isinstance(spec, str) or spec not in SCHEMES:
         raise BadField(f"no reclamation scheme named {spec!r}; known: {', '.join(sorted(SCHEMES))}")
-    return SCHEMES[spec](**options)  # type: ignore[index]
+    cls = SCHEMES[spec]  # type: ignore[index]
+    takes = [p for p in inspect.signature(cls).parameters if p != "self"]
+    unknown = [k for k in options if k not in takes]
+    if unknown:
+        raise BadField(
+            f"Heap({spec!r}, {unknown[0]}=...): the {spec} scheme has no option {unknown[0]!r}; "
+            f"it takes {', '.join(takes) or 'none'}"
+        )
+    return cls(**options)
 
 
 class Scheme:
@@ -49,6 +56,8 @@ class Scheme:
     """Header words after the flags word, e.g. ``("rc",)``."""
     colours = False
     """True if the view should show the colour bits (Bacon–Rajan, tricolour marking)."""
+    default_allocator: str | None = None
+    """The allocator ``Heap(name)`` builds when none is given (None: the heap's default bump allocator)."""
 
     heap: Heap
 
@@ -89,6 +98,10 @@ class Scheme:
         """The object a field's word refers to (ARC's weak words point at a side table)."""
         return self.heap._at.get(word) if word else None
 
+    def dangling(self, word: int) -> Obj | None:
+        """The object freed at ``word`` that a reference still holds, if the scheme knows (a view draws it)."""
+        return None
+
     def load(self, place, obj: Obj | None) -> Obj | None:
         """What reading a reference gives (a weak reference to a dead object reads None)."""
         return obj
@@ -101,11 +114,21 @@ class Scheme:
         """Short words a view shows beside the object (``buffered``, ``gen 1``...)."""
         return ("temporary",) if obj._temp is not None else ()
 
+    def note(self) -> str:
+        """A line about the scheme's own state for a snapshot (a collector's phase...); "" if none."""
+        return ""
+
     def check(self) -> None:
         """Verify the scheme's invariants (counts match references, ...)."""
 
-    def collect(self, **options) -> int:
+    def collect(self, *args, **options) -> int:
         raise ReclaimError(f"the {self.name} scheme has no collector", step=self.heap.step)
+
+    def no_options(self, call: str, options: dict, takes: str = "no options") -> None:
+        """Refuse keyword options a collector does not take, naming them."""
+        if options:
+            named = ", ".join(f"{k}=" for k in options)
+            raise BadField(f"{call} takes {takes}, not {named}", step=self.heap.step)
 
     def free(self, obj: Obj) -> None:
         raise ReclaimError(
@@ -117,9 +140,10 @@ class Scheme:
         raise ReclaimError(f"the {self.name} scheme has no manual {op}({obj._name})", step=self.heap.step)
 
 
-@scheme("manual")
 class Manual(Scheme):
     """C's way: nothing is counted; ``heap.free(obj)`` gives an object back."""
+
+    name = "manual"
 
     def free(self, obj: Obj) -> None:
         heap = self.heap

@@ -23,7 +23,7 @@ class SemiSpace(Allocator):
         super().__init__(os=parent.os)
         check_size(size, "semispace size")
         self.size = align_up(size, 16)
-        self.region = parent.alloc(2 * self.size, 16)
+        self.region = parent.alloc(2 * self.size)
         self.current = 0  # which half is from-space
         self.top = self.base(0)
 

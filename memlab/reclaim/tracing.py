@@ -29,8 +29,7 @@ from ..errors import HeapCorruption
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
-from .scheme import scheme
-from .types import DEAD, DEINITED, DEINITING
+from .types import DEAD, BadField
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +62,10 @@ class Swept(ObjEvent):
         return f"sweep {self.obj}: marked, so it stays; clear its mark bit for next time"
 
 
-@scheme("mark-sweep")
 class MarkSweep(Tracing):
     """Mark-sweep with a gray worklist, mark bits in the header, sweep back to the allocator."""
+
+    name = "mark-sweep"
 
     def counts(self, obj: Obj) -> tuple[tuple[str, int], ...]:
         return (("mark", self.heap.flag(obj, "marked")),)
@@ -73,18 +73,22 @@ class MarkSweep(Tracing):
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """Mark from the roots, trace the gray worklist, sweep; returns how many objects were freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"mark-sweep collect() takes only reason, got {', '.join(options)}")
+        self.no_options("mark-sweep collect()", options, "only reason")
+        if not isinstance(reason, str):
+            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=heap.step)
         with heap.operation(f"collect()  # {reason}"):
-            heap.frozen = "a mark-sweep collection"
-            try:
-                before = self.bytes_allocated
-                marked = self._mark()
-                garbage = self._garbage()
-            finally:
-                heap.frozen = ""
+            before, marked, garbage = self._stop_and_mark("a mark-sweep collection")
             swept = self._sweep(garbage)
             return self.finished(Pause(reason, before, 0, marked, swept, len(garbage), 0), "mark-sweep")
+
+    def _stop_and_mark(self, what: str) -> tuple[int, int, list[Obj]]:
+        """With the heap frozen, mark from the roots and finalize the garbage: (bytes before, marked, garbage)."""
+        heap = self.heap
+        heap.frozen = what
+        try:
+            return self.bytes_allocated, self._mark(), self._garbage()
+        finally:
+            heap.frozen = ""
 
     def _mark_one(self, obj: Obj, by: str, gray: list[Obj]) -> int:
         heap = self.heap
@@ -116,10 +120,7 @@ class MarkSweep(Tracing):
         """Finalize the unmarked objects (the heap is frozen: a deinit may read, not store)."""
         heap = self.heap
         garbage = [o for o in self._in_address_order() if not heap.flag(o, "marked")]
-        for obj in garbage:
-            heap.set_state(obj, DEINITING)
-            heap.run_deinit(obj)
-            heap.set_state(obj, DEINITED)
+        self.finalize(garbage)
         return garbage
 
     def _in_address_order(self) -> list[Obj]:

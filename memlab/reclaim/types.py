@@ -31,6 +31,8 @@ FLAGS = {
     "marked": (22, 1),
     "finalized": (23, 1),
     "generation": (24, 2),
+    "age": (26, 4),
+    "remembered": (30, 1),
 }
 """Bit fields of the first header word: name -> (lowest bit, width)."""
 
@@ -42,7 +44,7 @@ class ReclaimError(MemlabError):
 
 
 class BadField(ReclaimError, BadRequest):
-    """A bad type declaration, an unknown field or a value of the wrong sort."""
+    """A bad type declaration, an unknown field or option, or a value of the wrong sort."""
 
 
 class DeadObject(ReclaimError, UseAfterFree):
@@ -115,6 +117,8 @@ class ObjType:
             raise BadField(f"type {name}: deinit {deinit!r} is not callable")
         if isinstance(fields, str):
             fields = [fields]
+        elif not isinstance(fields, Iterable):
+            raise BadField(f"type {name}: fields {fields!r} is not a list of fields like ['next', 'int value']")
         self.tid, self.name, self.deinit = tid, name, deinit
         self.fields = tuple(parse_field(spec, i, name) for i, spec in enumerate(fields))
         self._by_name = {f.name: f for f in self.fields}

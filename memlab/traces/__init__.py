@@ -3,11 +3,15 @@ generators after Wilson et al., and replay through any allocator with malloclab'
 Johnstone and Wilson's measurements.
 
 ``replay(trace, "freelist:list=explicit,fit=best")`` gives one :class:`Result`;
-``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces.
+``replay_all(traces, specs)`` a list; ``shipped.load("sort")`` one of the shipped real traces;
+``survival(trace)`` how soon its blocks die (the generational hypothesis).
+The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
+``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
 """
 
-from . import shipped
+from . import production, shipped
 from .generators import GENERATORS, generate, suite
+from .lifetimes import Survival, lifetimes, survival
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
 from .replay import KEYS, Result, build, general_purpose, replay, replay_all
 from .report import as_json, html_table, text_table
@@ -22,6 +26,7 @@ __all__ = [
     "REALLOC",
     "Process",
     "Result",
+    "Survival",
     "Trace",
     "TraceError",
     "as_json",
@@ -32,9 +37,11 @@ __all__ = [
     "general_purpose",
     "generate",
     "html_table",
+    "lifetimes",
     "live_curve",
     "parse_log",
     "parse_rep",
+    "production",
     "read_log",
     "read_rep",
     "record",
@@ -43,6 +50,7 @@ __all__ = [
     "shipped",
     "size_profile",
     "suite",
+    "survival",
     "text_table",
     "write_rep",
 ]

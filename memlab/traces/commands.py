@@ -6,15 +6,29 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import BadRequest
-from . import shipped
+from ..errors import BadRequest, NeedsMachine
+from . import production, shipped
 from .generators import GENERATORS, generate
+from .lineup import build
 from .rep import Trace, read_rep, write_rep
 from .replay import NATIVE, general_purpose, replay_all
 from .report import as_json, messages, text_table
 from .valgrind import Process, read_log, record
 
 ALL = "all"
+PRODUCTION = "production"
+
+EXIT_STATUSES = """\
+exit status:
+  0    every replay served every request
+  1    a replay stopped early: the allocator's check() found its heap corrupt, or it raised an
+       error that is not a memlab error (a bug); the table shows how far it got
+  2    nothing was replayed: a bad argument, a trace that cannot be read or is not valid, or an
+       allocator spec that names no allocator or options it cannot take
+  3    every replay ran to the end, but some requests failed (out of memory, a request too large
+       for a fixed-size allocator); the errors column counts them
+  130  interrupted (Ctrl-C)
+"""
 
 
 def _trace(text: str) -> Trace:
@@ -29,20 +43,43 @@ def _trace(text: str) -> Trace:
         raise BadRequest(f"{text}: no such file (and no shipped trace of that name: {known})") from None
 
 
-def _specs(given: list[str] | None) -> list[str]:
+def _specs(given: list[str] | None, trace: Trace) -> list[str]:
+    """The specs to replay, each one built once first, so that a bad spec stops everything before any replay.
+
+    A production allocator this machine lacks is left out with a message, unless it was asked for by name.
+    """
     specs: list[str] = []
     for spec in given or [ALL]:
-        specs += [*general_purpose(), NATIVE] if spec == ALL else [spec]
-    return list(dict.fromkeys(specs))
+        if spec == ALL:
+            specs += [*general_purpose(), NATIVE]
+        elif spec == PRODUCTION:
+            specs += production.names()
+        else:
+            specs.append(spec)
+    usable = []
+    for spec in dict.fromkeys(specs):
+        try:
+            build(spec, trace)
+        except NeedsMachine as e:  # a production allocator this machine lacks: an error only if asked for by name
+            if spec in (given or []):
+                raise
+            print(f"memlab: {spec}: skipped: {e}", file=sys.stderr)
+            continue
+        usable.append(spec)
+    return usable
 
 
 def replay_command(parser: argparse.ArgumentParser):
     """replay traces through allocators and compare them.
 
     Replay each TRACE (a .rep file or a shipped trace's name) through each allocator. SPEC is a
-    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc' is this machine's
-    malloc; 'all' (the default) is every general-purpose allocator plus glibc.
+    registry name with options, e.g. freelist:list=explicit,fit=best; 'glibc', 'libjemalloc',
+    'libmimalloc' and 'libtcmalloc' are this machine's production allocators, replayed natively
+    (libjemalloc:lib=FILE loads another build); 'production' is all four; 'all' (the default) is
+    every general-purpose allocator plus glibc. The exit status says how it went (listed below).
     """
+    parser.epilog = EXIT_STATUSES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("traces", nargs="+", metavar="TRACE")
     parser.add_argument("--allocator", "-a", action="append", metavar="SPEC", help="repeat for several")
     parser.add_argument("--check", action="store_true", help="run the allocator's check() after every operation")
@@ -52,20 +89,28 @@ def replay_command(parser: argparse.ArgumentParser):
 
     def run(args: argparse.Namespace) -> int:
         traces = [_trace(t) for t in args.traces]  # every file is parsed before anything runs
-        specs = _specs(args.allocator)
+        if args.check_every is not None and args.check_every < 1:
+            raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
+        specs = _specs(args.allocator, traces[0])  # and every allocator is built once
 
         def skip(spec: str, reason: str) -> None:
             print(f"memlab: {spec}: skipped: {reason}", file=sys.stderr)
 
         progress = False if args.no_progress else None
         check = (args.check_every or 1) if args.check else 0
-        if args.check_every is not None and args.check_every < 1:
-            raise BadRequest(f"--check-every {args.check_every}: expected a positive number of operations")
         results = replay_all(traces, specs, check=check, progress=progress, on_skip=skip)
         print(as_json(results) if args.json else text_table(results))
+        native = [r for r in results if isinstance(r, production.ProductionResult)]
+        if native and not args.json:
+            print("\nProduction allocators, measured two ways: heap by the allocator's own statistic and by the")
+            print("resident set (anonymous pages); ns/op from the native loop, warm (the allocator alone) and")
+            print("cold (the first pass, which pays the kernel for new pages), the fastest of three runs.\n")
+            print(production.text_table(native))
         for line in messages(results):
             print(f"memlab: {line}", file=sys.stderr)
-        return 1 if any(r.stopped for r in results) else 0
+        if any(r.stopped for r in results):
+            return 1
+        return 3 if any(r.errors for r in results) else 0
 
     return run
 

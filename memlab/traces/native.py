@@ -1,6 +1,10 @@
-"""The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes.
+"""The machine's own malloc (glibc's ptmalloc2) as a replay target, through ctypes, in this process.
 
-Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. Its footprint is
+Real ``malloc``, ``free`` and ``realloc`` of the C library this Python runs on. ``"glibc"``
+replays natively, in a process of its own (:mod:`.production`), wherever that replayer can be
+built; this in-process replay is what it falls back to without a C compiler, and what
+benchmarks use to time memlab's Python allocators against glibc with Python's overhead on both
+sides (``replay(trace, NativeHeap())``). Its footprint is
 malloclab's heap size, measured on the replay's own chunks (:mod:`.native_chunks`): the bytes
 from the lowest chunk to the highest chunk end so far, holes included, plus the chunks glibc
 mapped on their own while they live. ``mallinfo2()`` (glibc 2.33+; ``mallinfo()`` on older ones) only tells
@@ -20,16 +24,15 @@ glibc's heap (glibc checks itself and aborts on corruption).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from ..errors import BadRequest, OutOfMemory
+from .. import host
+from ..errors import NeedsMachine, OutOfMemory
 from .native_chunks import ChunkMap
 
 _FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
@@ -43,8 +46,8 @@ class _Mallinfo(ctypes.Structure):
     _fields_ = [(name, ctypes.c_int) for name in _FIELDS]
 
 
-class NativeUnavailable(BadRequest):
-    """This machine's C library cannot be measured (not glibc, or no mallinfo)."""
+class NativeUnavailable(NeedsMachine):
+    """This machine's C library cannot be measured (not glibc, no mallinfo, or no C library at all: the browser)."""
 
 
 _LIB: ctypes.CDLL | None = None
@@ -54,19 +57,14 @@ def _library() -> ctypes.CDLL:
     global _LIB
     if _LIB is not None:
         return _LIB
-    if not sys.platform.startswith("linux"):
-        raise NativeUnavailable(f"glibc: not available on {sys.platform} (its malloc statistics come from glibc)")
-    name = ctypes.util.find_library("c") or "libc.so.6"
     try:
-        lib = ctypes.CDLL(name)
-    except OSError as e:
-        raise NativeUnavailable(f"glibc: cannot load the C library {name!r}: {e}") from None
+        lib = host.libc()
+    except NeedsMachine as e:
+        raise NativeUnavailable(str(e)) from None
     if hasattr(lib, "mallinfo2"):
         lib.mallinfo2.restype, lib.mallinfo2.argtypes = _Mallinfo2, []
-    elif hasattr(lib, "mallinfo"):
-        lib.mallinfo.restype, lib.mallinfo.argtypes = _Mallinfo, []
     else:
-        raise NativeUnavailable("glibc: this C library has no mallinfo2/mallinfo (it is not glibc)")
+        lib.mallinfo.restype, lib.mallinfo.argtypes = _Mallinfo, []
     lib.malloc.restype, lib.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     lib.realloc.restype, lib.realloc.argtypes = ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_size_t]
     lib.free.restype, lib.free.argtypes = None, [ctypes.c_void_p]

@@ -12,60 +12,29 @@ Per (trace, allocator) a :class:`Result` with
 * ``ops_per_second`` and ``errors`` (requests the allocator could not serve).
 
 The replay loop does nothing per operation beyond the allocator call and a running sum of live
-bytes; the footprint is read only when live memory reaches a new peak. ``check=True`` runs the
+bytes; the footprint is read only when live memory reaches a new peak. Its tables hold one entry per
+block live at once (the trace's *slots*), however large the block ids are. ``check=True`` runs the
 allocator's ``check()`` after every operation and stops at the first broken invariant.
-The machine's own malloc (``"glibc"``) is replayed twice: once reading each chunk's header after
-every call (the measurements: where its heap reaches, :mod:`.native_chunks`), once calling the
-C functions directly (the speed).
+The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
+``"libtcmalloc"``) replay natively, each in a process of its own (:mod:`.production`), with the
+same measurements and a few more. Where that replayer cannot run, ``"glibc"`` is replayed in this
+process through ctypes, twice: once reading each chunk's header after every call (the
+measurements: where its heap reaches, :mod:`.native_chunks`), once calling the C functions
+directly (the speed).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 
-from ..errors import BadRequest, HeapCorruption, MemlabError
+from ..errors import BadRequest, HeapCorruption, MemlabError, NeedsMachine
 from .lineup import NATIVE, build, general_purpose, skipped
 from .native import NativeHeap, direct, on_fresh_thread, release
+from .production import Production
 from .progress import Progress
 from .rep import ALLOC, FREE, Trace
-
-KEYS = (
-    "allocator",
-    "trace",
-    "ops",
-    "peak_live_bytes",
-    "heap_bytes",
-    "utilization",
-    "fragmentation",
-    "ops_per_second",
-    "errors",
-)
-SAMPLES = 200
-"""Points of the footprint-over-time curve (and progress bar updates) per replay."""
-
-
-@dataclass
-class Result:
-    """What one replay measured; :meth:`as_dict` has exactly the keys in ``KEYS``."""
-
-    allocator: str
-    trace: str
-    ops: int
-    peak_live_bytes: int
-    heap_bytes: int
-    utilization: float | None
-    fragmentation: float | None
-    ops_per_second: float
-    errors: int
-    messages: list[str] = field(default_factory=list, repr=False)
-    stopped: str | None = None
-    timeline: list[tuple[int, int, int]] = field(default_factory=list, repr=False)
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        return {key: data[key] for key in KEYS}
+from .result import KEYS, SAMPLES, Result
 
 
 # -- the replay loop ------------------------------------------------------------------------------
@@ -100,13 +69,13 @@ def _buffers(trace: Trace) -> tuple[list[int], list[int], list]:
     For glibc they are made before the replay's thread starts, so they live in the main
     thread's arena, not in the one being measured.
     """
-    every = max(1, len(trace.ops) // SAMPLES)
-    return [0] * trace.num_ids, [0] * trace.num_ids, [None] * (len(trace.ops) // every + 2)
+    every = max(1, len(trace) // SAMPLES)
+    return [0] * trace.num_slots, [0] * trace.num_slots, [None] * (len(trace) // every + 2)
 
 
 def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: Result, buffers=None) -> list[int]:
     """Run every operation; fill ``out``; return the addresses still held at the end."""
-    ops, n = trace.ops, len(trace.ops)
+    kinds, slots, sizes, n = trace.kinds, trace.slots, trace.sizes, len(trace)
     address, size, samples = buffers or _buffers(trace)
     every = max(1, n // SAMPLES)
     if hasattr(heap, "begin"):
@@ -116,12 +85,12 @@ def _execute(trace: Trace, heap, *, check: int, progress: Progress | None, out: 
         count = [0]
         alloc, free, realloc = (_with_check(f, heap.check, check, count) for f in (alloc, free, realloc))
     live = peak = used = taken = 0
-    a, f = ALLOC, FREE
+    a, f = ord(ALLOC), ord(FREE)
     i, tick = 0, min(n, every)
     while i < n:
         try:
             for i in range(i, tick):  # noqa: B020 - i resumes after a failed operation
-                kind, b, s = ops[i]
+                kind, b, s = kinds[i], slots[i], sizes[i]
                 if kind == a:
                     address[b] = alloc(s)
                     size[b] = s
@@ -179,7 +148,8 @@ def replay(
 
     ``check=True`` runs ``check()`` after every operation; ``check=N`` after every N-th one and
     at the end (for long traces). ``progress``: None shows a bar only on a long replay, False
-    never, True always.
+    never, True always. A production allocator checks itself (and aborts on corruption), so
+    ``check`` does nothing for one, and its replay, quick in C, shows no progress bar.
     """
     if isinstance(spec, str):
         heap = build(spec, trace)
@@ -188,6 +158,8 @@ def replay(
     check = int(check)
     if check < 0:
         raise BadRequest(f"check={check}: expected True, False or a positive number of operations")
+    if isinstance(heap, Production):
+        return heap.replay(trace, label=label or spec)
     result = Result(label or spec, trace.name, len(trace), 0, 0, None, None, 0.0, 0)
     bar = None
     if progress is not False:
@@ -227,9 +199,10 @@ def replay_all(
     progress: bool | None = None,
     on_skip: Callable[[str, str], None] | None = None,
 ) -> list[Result]:
-    """Every trace through every allocator; an allocator that cannot be built here is skipped.
+    """Every trace through every allocator; a production allocator this machine lacks is skipped.
 
-    ``on_skip(spec, reason)`` hears about each skipped allocator (once).
+    ``on_skip(spec, reason)`` hears about each skipped allocator (once). A spec that names no
+    allocator, or options it cannot take, raises BadRequest: a typo must not pass as a skip.
     """
     results, skipped_specs = [], set()
     for trace in traces:
@@ -238,7 +211,7 @@ def replay_all(
                 continue
             try:
                 results.append(replay(trace, spec, check=check, progress=progress))
-            except BadRequest as e:
+            except NeedsMachine as e:  # glibc, jemalloc, mimalloc or TCMalloc missing here
                 skipped_specs.add(spec)
                 if on_skip is not None:
                     on_skip(spec, str(e))

@@ -1,4 +1,4 @@
-"""Replay results as a text table, an HTML table or JSON (the keys of ``replay.KEYS``)."""
+"""Replay results as a text table, an HTML table or JSON (the keys of ``result.KEYS``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import html
 import json
 from collections.abc import Sequence
 
-from .replay import KEYS, Result
+from .result import KEYS, Result
 
 HEADER = ("allocator", "trace", "ops", "peak live", "heap", "util", "frag", "ops/s", "errors")
 

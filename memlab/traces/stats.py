@@ -32,7 +32,7 @@ class SizeProfile:
 
 def size_profile(trace: Trace, top: int = 10) -> SizeProfile:
     """Sizes of every malloc and realloc, with the ``top`` most common ones."""
-    sizes = Counter(size for kind, _, size in trace.ops if kind != FREE)
+    sizes = Counter(trace.requests())
     return SizeProfile(sum(sizes.values()), len(sizes), sizes.most_common(top))
 
 
@@ -40,7 +40,7 @@ def lifetimes(trace: Trace) -> list[int]:
     """For every block that is freed: operations from its allocation to its free."""
     born: dict[int, int] = {}
     out = []
-    for i, (kind, ident, _) in enumerate(trace.ops):
+    for i, (kind, ident, _) in enumerate(trace.iter_ops()):
         if kind == ALLOC:
             born[ident] = i
         elif kind == FREE:
@@ -50,7 +50,7 @@ def lifetimes(trace: Trace) -> list[int]:
 
 def short_lived(trace: Trace, within: int = 100) -> float:
     """The share of all allocated blocks freed within ``within`` operations of their birth."""
-    allocs = sum(1 for kind, _, _ in trace.ops if kind == ALLOC)
+    allocs = sum(1 for kind, _, _ in trace.iter_ops() if kind == ALLOC)
     return sum(1 for t in lifetimes(trace) if t <= within) / allocs if allocs else 0.0
 
 
@@ -58,7 +58,7 @@ def live_curve(trace: Trace) -> list[int]:
     """Live payload bytes after each operation."""
     sizes: dict[int, int] = {}
     live, out = 0, []
-    for kind, ident, size in trace.ops:
+    for kind, ident, size in trace.iter_ops():
         if kind == FREE:
             live -= sizes.pop(ident)
         else:

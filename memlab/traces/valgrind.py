@@ -11,7 +11,9 @@
     --4242-- memalign(al 64, size 100) = 0x4A5B400          posix_memalign, aligned_alloc too
 
 Each process (PID) becomes its own trace: pointers are mapped to fresh block ids, so the trace
-says only *what* was asked, not *where* glibc put it. ``free(NULL)`` is dropped, ``malloc(0)``
+says only *what* was asked, not *where* glibc put it. A call whose pointer is not hexadecimal or
+whose size is negative is no valgrind output: it is a :class:`~memlab.traces.rep.TraceError`
+naming the file and the line. ``free(NULL)`` is dropped, ``malloc(0)``
 becomes a 1-byte request (memlab has no empty blocks), and a free of a block the log never saw
 allocated (inherited from a parent across ``fork``) is skipped; every such adjustment is listed
 in :attr:`Process.notes`. Alignment requests are kept as plain sizes: ``.rep`` has no alignment.
@@ -25,23 +27,28 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BadRequest
-from .rep import ALLOC, FREE, REALLOC, Op, Trace
+from .. import host
+from ..errors import BadRequest, NeedsMachine
+from .rep import ALLOC, FREE, REALLOC, Op, Trace, TraceError
 
 _LINE = re.compile(r"^--(\d+)-- ?(.*)$")
 _CALL = re.compile(r"^\s*([A-Za-z_]\w*)\(([^)]*)\)(.*)$")
 _RESULT = re.compile(r"=\s*(0x[0-9A-Fa-f]+|\d+|\(nil\))\s*$")
 _COMMAND = re.compile(r"^==(\d+)== Command: (.*)$")
+_POINTER = re.compile(r"^(0x[0-9A-Fa-f]+|\(nil\)|NULL|0)$")
+LONGEST_LINE = 1 << 16
+"""Bytes a log line may hold; a longer one means the file is no log (``/dev/zero``)."""
 _ALLOCS = {"malloc", "calloc", "memalign", "valloc", "pvalloc", "aligned_alloc", "posix_memalign"}
 _ALLOCS |= {"__builtin_new", "__builtin_vec_new"}
 _FREES = {"free", "cfree", "__builtin_delete", "__builtin_vec_delete"}
 
 
-class ValgrindMissing(BadRequest):
-    """valgrind is not installed, so a real program cannot be recorded here."""
+class ValgrindMissing(NeedsMachine):
+    """valgrind is not installed (or cannot run: the browser), so a real program cannot be recorded here."""
 
 
 @dataclass
@@ -115,17 +122,19 @@ class Process:
 
 def _size(name: str, args: str) -> int:
     """The byte count of an allocation call from its printed arguments."""
-    found = re.search(r"size (\d+)", args)
-    if found:
-        return int(found.group(1))
-    numbers = [int(n) for n in re.findall(r"\b\d+\b", args)]
+    found = re.search(r"size (-?\d+)", args)
+    numbers = [int(found.group(1))] if found else [int(n) for n in re.findall(r"-?\b\d+\b", args)]
+    if any(n < 0 for n in numbers):
+        raise ValueError(f"{name}({args}): a negative size")
     if name == "calloc" and len(numbers) >= 2:
         return numbers[0] * numbers[1]
-    return numbers[0] if numbers else 0
+    return numbers[-1] if found else (numbers[0] if numbers else 0)
 
 
 def _pointer(text: str) -> int:
     text = text.strip().split(",")[0].strip()
+    if not _POINTER.match(text):
+        raise ValueError(f"{text!r} is not a pointer (valgrind prints them as 0x... in hexadecimal)")
     return int(text, 16) if text.lower().startswith("0x") else 0
 
 
@@ -176,10 +185,10 @@ def _handle(p: Process, body: str) -> None:
         p.notes[f"calls to {name} ignored"] += 1
 
 
-def parse_log(text: str, *, name: str = "trace", source: str = "") -> list[Process]:
-    """Every process of a ``--trace-malloc=yes`` log that allocated something, by PID order."""
+def parse_log(text: str | Iterable[str], *, name: str = "trace", source: str = "") -> list[Process]:
+    """Every process of a ``--trace-malloc=yes`` log (its text, or its lines) that allocated something, by PID."""
     processes: dict[int, Process] = {}
-    for line in text.splitlines():
+    for n, line in enumerate(text.splitlines() if isinstance(text, str) else text, 1):
         m = _LINE.match(line)
         if m is None:
             c = _COMMAND.match(line)
@@ -187,7 +196,10 @@ def parse_log(text: str, *, name: str = "trace", source: str = "") -> list[Proce
                 processes.setdefault(int(c.group(1)), Process(int(c.group(1)))).command = c.group(2).strip()
             continue
         pid = int(m.group(1))
-        _handle(processes.setdefault(pid, Process(pid)), m.group(2))
+        try:
+            _handle(processes.setdefault(pid, Process(pid)), m.group(2))
+        except ValueError as e:
+            raise TraceError(f"{source or name}, line {n}: {e}") from None
     kept = [p for p in processes.values() if p.ops]
     for p in kept:
         p.finish(name if len(kept) == 1 else f"{name}-{p.pid}", source)
@@ -198,14 +210,27 @@ def read_log(path: str | os.PathLike) -> list[Process]:
     """Parse a Valgrind log file; traces are named after the file."""
     path = Path(path)
     try:
-        text = path.read_text(errors="replace")
+        with path.open("rb") as file:
+            return parse_log(_log_lines(file, path), name=path.stem, source=str(path))
     except OSError as e:
-        raise BadRequest(f"{path}: cannot read: {e.strerror or e}") from None
-    return parse_log(text, name=path.stem, source=str(path))
+        raise TraceError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _log_lines(file, path: Path) -> Iterable[str]:
+    """The lines of a log as text, each read with a limit, so that a file without line ends ends the read."""
+    n = 0
+    while line := file.readline(LONGEST_LINE + 1):
+        n += 1
+        if len(line) > LONGEST_LINE or b"\0" in line:
+            raise TraceError(f"{path}, line {n}: over {LONGEST_LINE} bytes long or with NUL bytes: not a valgrind log")
+        yield line.decode("utf-8", "replace").rstrip("\r\n")
 
 
 def valgrind() -> str:
     """The path of the valgrind executable, or ValgrindMissing with what to do instead."""
+    if host.in_browser():
+        why = host.missing("valgrind")
+        raise ValgrindMissing(f"{why}: convert a log recorded elsewhere with `memlab trace convert LOG`")
     path = shutil.which("valgrind")
     if path is None:
         raise ValgrindMissing(

@@ -9,6 +9,7 @@ and an ownership timeline. The ``*_view`` functions make a view for a
 
 from .buddy import buddy_tree_svg, buddyinfo, tree_view
 from .collect import collector_svg, collector_view, copying_view, semispace_svg
+from .generations import generational_view, old_generation_svg
 from .graph import graph_svg
 from .heapmap import heap_svg
 from .hexdump import hexdump_html, hexdump_text
@@ -26,6 +27,7 @@ __all__ = [
     "collector_svg",
     "collector_view",
     "copying_view",
+    "generational_view",
     "graph_svg",
     "heap_svg",
     "hexdump_html",
@@ -33,6 +35,7 @@ __all__ = [
     "magazine_svg",
     "magazine_view",
     "objectpool_svg",
+    "old_generation_svg",
     "ownership_view",
     "pool_svg",
     "semispace_svg",

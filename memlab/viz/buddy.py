@@ -13,6 +13,7 @@ from html import escape
 
 from ..allocators.buddy import BuddySnapshot, Merge
 from ..events import Event, Frame, Split
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 ROW = 26
@@ -92,27 +93,30 @@ def buddy_tree_svg(snapshot: BuddySnapshot, *, event: Event | None = None, width
         x, y, w = LEFT + off * px, top + (snap.max_order - k) * (ROW + GAP), (1 << k) * px
         address, size = snap.start + off, 1 << k
         block = leaves.get((off, k))
+        shape: list[str] = []
         if block is None:
-            body.append(rect(x, y, w, ROW, PALETTE["white"], stroke="#999", title=f"{address:#x}: {size} B, split"))
+            shape.append(rect(x, y, w, ROW, PALETTE["white"], stroke="#999", title=f"{address:#x}: {size} B, split"))
         elif block.state == "allocated":
             used = min(w, max(block.requested, 1) * px)
             tip = f"{address:#x}: {size}-byte block, {block.requested} requested, {size - block.requested} wasted"
-            body.append(rect(x, y, w, ROW, WASTE, title=tip))
-            body.append(rect(x, y, used, ROW, FILL["allocated"], title=tip, sw=0))
-            body.append(rect(x, y, w, ROW, "none"))
+            shape.append(rect(x, y, w, ROW, WASTE, title=tip))
+            shape.append(rect(x, y, used, ROW, FILL["allocated"], title=tip, sw=0))
+            shape.append(rect(x, y, w, ROW, "none"))
         else:
-            body.append(rect(x, y, w, ROW, FILL["free"], title=f"{address:#x}: free {size}-byte block"))
+            shape.append(rect(x, y, w, ROW, FILL["free"], title=f"{address:#x}: free {size}-byte block"))
         if w >= 30:
             allocated = block is not None and block.state == "allocated"
             label = f"{block.requested}/{size}" if allocated else f"{size}"
             colour = "#FFFFFF" if allocated and block.requested * px > 40 else PALETTE["text"]
-            body.append(
+            shape.append(
                 _haloed(x + 4, y + 17, label)
                 if allocated and colour != "#FFFFFF"
                 else text(x + 4, y + 17, label, size=10, fill=colour)
             )
+        body.append(keys.group(keys.buddy(address, k), "".join(shape), address, address + size))
         if (address, size) in marked or ((address, -1) in marked and block is not None):
-            outlines.append(rect(x, y - 2, w, ROW + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
+            mark = keys.attrs(keys.piece(keys.HIGHLIGHT, len(outlines)))
+            outlines.append(rect(x, y - 2, w, ROW + 4, "none", stroke=PALETTE["highlight"], sw=2.5, extra=mark))
     height = top + rows * (ROW + GAP) + 4
     body.extend(outlines)
     if caption:

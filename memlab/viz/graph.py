@@ -5,8 +5,11 @@ and the Swift book draw reference graphs: each scope's variables in a column, ea
 box with its name, type, header counts (``rc``, ``strong``/``unowned``/``weak``, ``gc_refs``)
 and state, each reference an arrow labelled with its field. A live object that no variable
 can reach is outlined in red dashes and called *leaked* (under counting schemes) or
-*unreachable* (under collectors). Where boxes go is :mod:`.graph_layout`, the arrows are
-:mod:`.graph_arrows`, fills, dashes and the legend are :mod:`.graph_style`.
+*unreachable* (under collectors). The object a step's event names is outlined in black; when a
+write barrier acted on it (the event has a ``barrier``), a thick solid orange frame goes round it
+and the barrier's name is written above the box, so a barrier hit is told by words too.
+Where boxes go is :mod:`.graph_layout`, the arrows are :mod:`.graph_arrows`, fills, dashes and
+the legend are :mod:`.graph_style`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from html import escape
 
 from ..events import Event
 from ..reclaim.snapshot import GraphSnapshot, Node
+from . import keys
 from .graph_arrows import references
 from .graph_layout import BOX_H, LEFT, LINE, TOP, VAR_H, VAR_W, Box, layers, order, pin, place, stable_layout
-from .graph_style import COLOUR_FILL, DEFS, STATE_FILL, legend
+from .graph_style import BARRIER_INK, COLOUR_FILL, DEFS, STATE_FILL, legend
 from .style import PALETTE, rect, svg, text
 
 COUNTING = ("refcount", "arc", "manual")  # schemes under which an unreachable object stays forever
@@ -71,15 +75,17 @@ def graph_svg(
     boxes, band_of = place(pin(columns, layout), width, top, BOX_H + (LINE if tall else 0))
     lost_word = "leaked" if snap.scheme in COUNTING else "unreachable"
     hot_id = getattr(event, "oid", None)
+    barrier = getattr(event, "barrier", "") if hot_id is not None else ""
     for n in snap.nodes:
         lost = lost_word if _lost(n, unreachable, snap.scheme) else ""
-        body.append(_node(n, boxes[n.id], _node_lines(n, lost, tall), bool(lost), n.id == hot_id))
+        hot = n.id == hot_id
+        body.append(_node(n, boxes[n.id], _node_lines(n, lost, tall), bool(lost), hot, barrier if hot else ""))
     arrows, lowest = references(snap, var_box, boxes, band_of)
     body.extend(arrows)
     lowest = max([lowest] + [by + bh for _, by, _, bh in boxes.values()])
     bottom = max(var_bottom, lowest) + 24
     lost_any = any(_lost(n, unreachable, snap.scheme) for n in snap.nodes)
-    body.append(legend(snap, LEFT, bottom, lost_any, lost_word))
+    body.append(legend(snap, LEFT, bottom, lost_any, lost_word, barrier=bool(barrier) and hot_id in boxes))
     label = (
         f"{snap.scheme} object graph at step {snap.step}: {len(snap.nodes)} objects, "
         f"{len(snap.edges)} references, {len(snap.variables)} variables"
@@ -113,7 +119,7 @@ def _variables(snap: GraphSnapshot, event: Event | None, y: float, body: list[st
     return var_box, y + 8
 
 
-def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool) -> str:
+def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool, barrier: str = "") -> str:
     """One object's box: fill by state (or by Bacon–Rajan colour), its lines of text, outlines."""
     x, y, w, h = box
     fill, ink = STATE_FILL.get(n.state, STATE_FILL["dead"])
@@ -121,7 +127,7 @@ def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool) -> str:
     if coloured:
         fill, ink = COLOUR_FILL.get(n.colour, (fill, ink))
     title = f"{lines[0]} at {n.address:#x}, {n.size} bytes; " + "; ".join(s for s in lines[1:] if s)
-    parts = [f'<g class="ml-node ml-{escape(n.state)}" data-name="{escape(n.name)}">']
+    parts = [f'<g class="ml-node ml-{escape(n.state)}" data-name="{escape(n.name)}"{keys.attrs(keys.obj(n.id))}>']
     parts.append(rect(x, y, w, h, fill, stroke="#333", sw=0.8, title=title))
     if ink != "#FFFFFF":  # patterned fills: a light band under the text keeps it readable
         parts.append(rect(x + 8, y + 3, w - 11, h - 6, "#FFFFFF", stroke="none", sw=0, extra=' fill-opacity="0.72"'))
@@ -131,7 +137,11 @@ def _node(n: Node, box: Box, lines: list[str], lost: bool, hot: bool) -> str:
     if lost:
         dashes = ' stroke-dasharray="5 3"'
         parts.append(rect(x - 4, y - 4, w + 8, h + 8, "none", stroke=PALETTE["red"], sw=2, extra=dashes))
-    if hot:
+    if hot and barrier:  # a thick solid frame (the lost outline is thin and dashed) and the barrier's name
+        parts.append(rect(x - 6, y - 6, w + 12, h + 12, "none", stroke=BARRIER_INK, sw=4.5))
+        parts.append(rect(x - 2, y - 2, w + 4, h + 4, "none", stroke=PALETTE["highlight"], sw=1.2))
+        parts.append(text(x - 4, y - 11, barrier, size=10, weight="bold"))
+    elif hot:
         parts.append(rect(x - 2, y - 2, w + 4, h + 4, "none", stroke=PALETTE["highlight"], sw=2.8))
     parts.append("</g>")
     return "".join(parts)

@@ -33,6 +33,7 @@ COLOUR_FILL = {
     "purple": ("url(#ml-g-purple)", PALETTE["text"]),
     "white": ("url(#ml-g-white)", PALETTE["text"]),
 }
+BARRIER_INK = PALETTE["metadata"]  # orange: the outline of an object a write barrier just acted on
 STATE_FILL = {
     "live": (FILL["allocated"], "#FFFFFF"),
     "deiniting": (FILL["free"], PALETTE["text"]),
@@ -42,8 +43,8 @@ STATE_FILL = {
 }
 
 
-def legend(snap: GraphSnapshot, x: float, y: float, lost: bool, lost_word: str) -> str:
-    """One row from ``(x, y)``: the reference kinds, states and colours in ``snap``, and the lost outline."""
+def legend(snap: GraphSnapshot, x: float, y: float, lost: bool, lost_word: str, *, barrier: bool = False) -> str:
+    """One row from ``(x, y)``: the reference kinds, states and colours in ``snap``, the lost and barrier outlines."""
     parts, cx = [], x
     used = {e.kind for e in snap.edges} | {v.kind for v in snap.variables}
     for kind in ("strong", "weak", "unowned"):
@@ -69,4 +70,8 @@ def legend(snap: GraphSnapshot, x: float, y: float, lost: bool, lost_word: str) 
     if lost:
         parts.append(rect(cx, y - 11, 14, 12, "none", stroke=PALETTE["red"], sw=2, extra=' stroke-dasharray="4 2"'))
         parts.append(text(cx + 18, y, f"{lost_word}: no variable reaches it", size=10))
+        cx += 30 + 6.5 * len(f"{lost_word}: no variable reaches it")
+    if barrier:
+        parts.append(rect(cx, y - 11, 14, 12, "none", stroke=BARRIER_INK, sw=3.5))
+        parts.append(text(cx + 18, y, "a write barrier acted on it", size=10))
     return "".join(parts)

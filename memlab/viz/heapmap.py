@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..allocators.base import Block, HeapSnapshot
 from ..events import Event
+from . import keys
 from .style import FILL, PALETTE, TEXT_ON, legend, rect, svg, text
 
 ROW_HEIGHT = 34
@@ -74,24 +75,28 @@ def heap_svg(
     outlines: list[str] = []
     labelled: set[int] = set()
     pieces = list(_pieces(blocks, row_bytes))
+    piece_of: dict[int, int] = {}  # a block wrapping over rows is drawn in pieces, each keyed
     for i, (b, row, x0, x1) in enumerate(pieces):
         x, y, w = 10 + x0 * px, top + row * (ROW_HEIGHT + ROW_GAP), (x1 - x0) * px
-        body.append(rect(x, y, w, ROW_HEIGHT, FILL.get(b.state, PALETTE["dead"]), title=_label(b)))
+        shape = [rect(x, y, w, ROW_HEIGHT, FILL.get(b.state, PALETTE["dead"]), title=_label(b))]
         first = b.address not in labelled
         last = i + 1 == len(pieces) or pieces[i + 1][0] is not b
         if first and b.header:
-            body.append(rect(x, y, min(w, b.header * px), ROW_HEIGHT, FILL["metadata"], sw=0.3))
+            shape.append(rect(x, y, min(w, b.header * px), ROW_HEIGHT, FILL["metadata"], sw=0.3))
         if last and b.footer:
             band = min(w, b.footer * px)
-            body.append(rect(x + w - band, y, band, ROW_HEIGHT, FILL["metadata"], sw=0.3))
+            shape.append(rect(x + w - band, y, band, ROW_HEIGHT, FILL["metadata"], sw=0.3))
         if first and w > 46:
             colour = TEXT_ON.get(b.state, "#000")
             inset = x + 3 + (b.header * px if b.header else 0)
-            body.append(text(inset, y + 13, f"{b.address:#x}", size=9.5, fill=colour))
-            body.append(text(inset, y + 27, f"{b.size} B", size=9.5, fill=colour))
+            shape.append(text(inset, y + 13, f"{b.address:#x}", size=9.5, fill=colour))
+            shape.append(text(inset, y + 27, f"{b.size} B", size=9.5, fill=colour))
         labelled.add(b.address)
+        piece_of[b.address] = n = piece_of.get(b.address, -1) + 1
+        body.append(keys.group(keys.piece(keys.block(b.address), n), "".join(shape), b.address, b.end))
         if any(b.address <= a < b.end for a in marked):
-            outlines.append(rect(x, y - 2, w, ROW_HEIGHT + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
+            mark = keys.attrs(keys.piece(keys.HIGHLIGHT, len(outlines)))
+            outlines.append(rect(x, y - 2, w, ROW_HEIGHT + 4, "none", stroke=PALETTE["highlight"], sw=2.5, extra=mark))
     body.extend(outlines)
     height = top + rows * (ROW_HEIGHT + ROW_GAP)
     if caption:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..allocators.pool import PoolSnapshot
 from ..events import Event
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 BOX_H = 46
@@ -55,18 +56,20 @@ def pool_svg(snapshot: PoolSnapshot, *, event: Event | None = None, width: int =
         r, c = divmod(i, per_row)
         x, y = 15 + c * w, top + r * (BOX_H + ROW_GAP)
         pos[b.address] = (x, y)
-        body.append(rect(x + 2, y, w - 4, BOX_H, FILL.get(b.state, FILL["dead"]), title=f"{b.address:#x}: {b.state}"))
+        shape = [rect(x + 2, y, w - 4, BOX_H, FILL.get(b.state, FILL["dead"]), title=f"{b.address:#x}: {b.state}")]
         light = b.state == "allocated"
         ink = "#FFFFFF" if light else PALETTE["text"]
-        body.append(text(x + 7, y + 15, f"{b.address:#x}", size=10, fill=ink, weight="bold"))
+        shape.append(text(x + 7, y + 15, f"{b.address:#x}", size=10, fill=ink, weight="bold"))
         if b.state == "free":
             link = _word(snapshot, b.address)
             shown = "NULL" if link == 0 else (f"{link:#x}" if link is not None else "?")
-            body.append(text(x + 7, y + 33, f"next: {shown}", size=10, fill=PALETTE["red"]))
+            shape.append(text(x + 7, y + 33, f"next: {shown}", size=10, fill=PALETTE["red"]))
         elif light:
-            body.append(text(x + 7, y + 33, f"{b.requested} of {b.size} B", size=10, fill=ink))
+            shape.append(text(x + 7, y + 33, f"{b.requested} of {b.size} B", size=10, fill=ink))
+        body.append(keys.group(keys.block(b.address), "".join(shape), b.address, b.end))
         if marked is not None and b.address <= marked < b.end:
-            body.append(rect(x + 1, y - 2, w - 2, BOX_H + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
+            mark = keys.attrs(keys.HIGHLIGHT)
+            body.append(rect(x + 1, y - 2, w - 2, BOX_H + 4, "none", stroke=PALETTE["highlight"], sw=2.5, extra=mark))
     chain = snapshot.chain
     if chain and chain[0] in pos:
         hx, hy = pos[chain[0]]
@@ -99,12 +102,13 @@ def objectpool_svg(snapshot, *, event: Event | None = None, width: int = 760, pe
         x, y = 15 + c * w, top + r * (box + 30)
         fill = FILL["allocated"] if s.in_use else FILL["free"]
         ink = "#FFFFFF" if s.in_use else PALETTE["text"]
-        body.append(rect(x + 2, y, w - 4, box, fill, title=f"object #{s.index} at {s.address:#x}"))
-        body.append(text(x + 7, y + 14, f"#{s.index} {s.address:#x}", size=10, fill=ink, weight="bold"))
+        shape = [rect(x + 2, y, w - 4, box, fill, title=f"object #{s.index} at {s.address:#x}")]
+        shape.append(text(x + 7, y + 14, f"#{s.index} {s.address:#x}", size=10, fill=ink, weight="bold"))
         for j, (f, v) in enumerate(zip(snapshot.fields, s.values)):
-            body.append(text(x + 7, y + 28 + 14 * j, f"{f} = {v}", size=10, fill=ink))
+            shape.append(text(x + 7, y + 28 + 14 * j, f"{f} = {v}", size=10, fill=ink))
         note = f"in use since step {s.acquired_at}" if s.in_use else f"free, {_nth(order.get(s.index, 0))} out"
-        body.append(text(x + 4, y + box + 13, note, size=9, fill=PALETTE["gray"]))
+        shape.append(text(x + 4, y + box + 13, note, size=9, fill=PALETTE["gray"]))
+        body.append(keys.group(keys.slot(s.index), "".join(shape)))
         if marked == s.index:
             body.append(rect(x + 1, y - 2, w - 2, box + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
     height = top + rows * (box + 30)

@@ -17,6 +17,7 @@ from ..allocators.slab.geometry import SLAB_STRUCT
 from ..allocators.slab.info import CacheView, SlabSnapshot, SlabView, slabinfo_text
 from ..allocators.slab.info import SlabInfo as _Row
 from ..events import Event, Frame
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 LEFT = 128
@@ -68,15 +69,15 @@ def _slab_row(cache, slab, x0, y, w, marked, body, outlines) -> None:
     body.append(rect(x0, y, w, ROW, "none", title=f"slab {slab.address:#x}"))
     if marked is None:
         return
+    mark = keys.attrs(keys.piece(keys.HIGHLIGHT, len(outlines)))
     if marked in (slab.address, slab.base):
-        outlines.append(rect(x0 - 2, y - 2, w + 4, ROW + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
+        outlines.append(rect(x0 - 2, y - 2, w + 4, ROW + 4, "none", stroke=PALETTE["highlight"], sw=2.5, extra=mark))
     elif slab.address <= marked < slab.address + total:
         i = (marked - slab.base) // cache.bufsize
         if 0 <= i < len(slab.buffers):
             bx = x0 + (slab.base - slab.address + i * cache.bufsize) * px
-            outlines.append(
-                rect(bx - 1, y - 3, max(cache.bufsize * px, 3) + 2, ROW + 6, "none", stroke=PALETTE["highlight"], sw=2)
-            )
+            bw = max(cache.bufsize * px, 3) + 2
+            outlines.append(rect(bx - 1, y - 3, bw, ROW + 6, "none", stroke=PALETTE["highlight"], sw=2, extra=mark))
 
 
 def slab_svg(
@@ -117,11 +118,14 @@ def slab_svg(
             y += ROW + GAP
         for slab in cache.slabs[:max_slabs]:
             ink = SECTION_INK[slab.section]
-            body.append(text(14, y + 14, f"{slab.section}", size=11, fill=ink, weight="bold"))
-            body.append(text(62, y + 14, f"{slab.inuse}/{len(slab.buffers)}", size=10))
+            row = [text(14, y + 14, f"{slab.section}", size=11, fill=ink, weight="bold")]
+            row.append(text(62, y + 14, f"{slab.inuse}/{len(slab.buffers)}", size=10))
             if slab.color:  # the colour offset, also drawn to scale at the start of the bar
-                body.append(text(LEFT - 6, y + 14, f"+{slab.color}", size=9, fill=PALETTE["gray"], anchor="end"))
-            _slab_row(cache, slab, LEFT, y, w, marked, body, outlines)
+                row.append(text(LEFT - 6, y + 14, f"+{slab.color}", size=9, fill=PALETTE["gray"], anchor="end"))
+            _slab_row(cache, slab, LEFT, y, w, marked, row, outlines)
+            body.append(
+                keys.group(keys.slab(slab.address), "".join(row), slab.address, slab.address + cache.slab_bytes)
+            )
             y += ROW + GAP + 4
         if len(cache.slabs) > max_slabs:
             body.append(text(LEFT, y + 10, f"... {len(cache.slabs) - max_slabs} more slabs", size=10))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..allocators.stack import StackSnapshot
 from ..events import Event
+from . import keys
 from .heapmap import event_addresses
 from .hexdump import hexdump_html
 from .style import FILL, PALETTE, TEXT_ON, legend, rect, svg, text
@@ -43,7 +44,7 @@ def stack_svg(snapshot: StackSnapshot, *, event: Event | None = None, width: int
         y -= h
         ys[b.address] = (y, y + h)
         fill = FILL.get(b.state, FILL["dead"])
-        body.append(rect(LEFT, y, COLUMN, h, fill, title=f"{b.address:#x}: {b.size} bytes, {b.label or b.state}"))
+        shape = [rect(LEFT, y, COLUMN, h, fill, title=f"{b.address:#x}: {b.size} bytes, {b.label or b.state}")]
         ink = TEXT_ON.get(b.state, PALETTE["text"])
         if h >= 18:
             words = {
@@ -52,11 +53,14 @@ def stack_svg(snapshot: StackSnapshot, *, event: Event | None = None, width: int
                 "free": f"unused, {b.size} B",
             }.get(b.state, "")
             if b.state == "metadata":  # a plain label box keeps the words legible on the dotted fill
-                body.append(rect(LEFT + 4, y + h / 2 - 8, 7 * len(words) + 8, 16, PALETTE["white"], sw=0))
-            body.append(text(LEFT + 8, y + h / 2 + 4, words, size=11, fill=ink))
-            body.append(text(LEFT - 6, y + h / 2 + 4, f"{b.address:#x}", size=9.5, anchor="end", fill=PALETTE["gray"]))
+                shape.append(rect(LEFT + 4, y + h / 2 - 8, 7 * len(words) + 8, 16, PALETTE["white"], sw=0))
+            shape.append(text(LEFT + 8, y + h / 2 + 4, words, size=11, fill=ink))
+            shape.append(text(LEFT - 6, y + h / 2 + 4, f"{b.address:#x}", size=9.5, anchor="end", fill=PALETTE["gray"]))
+        body.append(keys.group(keys.block(b.address), "".join(shape), b.address, b.end))
         if any(b.address <= a < b.end for a in marked):
-            body.append(rect(LEFT, y, COLUMN, h, "none", stroke=PALETTE["highlight"], sw=2.5))
+            body.append(
+                rect(LEFT, y, COLUMN, h, "none", stroke=PALETTE["highlight"], sw=2.5, extra=keys.attrs(keys.HIGHLIGHT))
+            )
     frames = list(snapshot.frames)
     for i, frame in enumerate(frames):
         if frame.address not in ys:

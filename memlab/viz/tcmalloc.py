@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..allocators.tcmalloc.info import Flush, Refill, SpanCarve, SpanReturn, TCMallocSnapshot
 from ..events import Event
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 ROW = 15
@@ -118,17 +119,18 @@ def _back(snap: TCMallocSnapshot, top: float, width: int, address: int | None) -
     below, ends = 0, [float("-inf"), float("-inf")]  # where the last label on each line below ends
     for s in snap.spans:
         w = s.pages * px
+        shape: list[str] = []
         if s.kind == "free":
             dash = ' stroke-dasharray="4 3"'
-            body.append(rect(x, y, w, h, "#FFFFFF", title=f"{s.address:#x}: {s.pages} free pages", extra=dash))
+            shape.append(rect(x, y, w, h, "#FFFFFF", title=f"{s.address:#x}: {s.pages} free pages", extra=dash))
             label = f"{s.pages} free"
         else:
-            body.append(rect(x, y, w, h, FILL["free"], title=f"{s.address:#x}: {s.kind} span, {s.pages} pages"))
+            shape.append(rect(x, y, w, h, FILL["free"], title=f"{s.address:#x}: {s.kind} span, {s.pages} pages"))
             used = w * (s.allocated / s.objects if s.objects else 1)
-            body.append(rect(x, y, used, h, FILL["allocated"], sw=0))
+            shape.append(rect(x, y, used, h, FILL["allocated"], sw=0))
             label = f"{s.size} B × {s.objects}" if s.kind == "small" else f"large {s.size // 1024} KiB"
         if w > 6.2 * len(label):
-            body.append(
+            shape.append(
                 f'<text x="{x + 4:.1f}" y="{y + 19:.1f}" font-size="9" fill="{PALETTE["text"]}" stroke="#FFFFFF" '
                 f'stroke-width="3" paint-order="stroke">{label}</text>'
             )
@@ -139,14 +141,17 @@ def _back(snap: TCMallocSnapshot, top: float, width: int, address: int | None) -
             if lines:
                 ends[lines[0]] = cx + half
                 ly = y + h + 12 + 12 * lines[0]
-                body.append(
+                shape.append(
                     f'<line x1="{x + w / 2:.1f}" y1="{y + h:.1f}" x2="{x + w / 2:.1f}" y2="{ly - 9:.1f}" '
                     'stroke="#999" stroke-width="0.6"/>'
                 )
-                body.append(text(cx, ly, label, size=9, anchor="middle"))
+                shape.append(text(cx, ly, label, size=9, anchor="middle"))
                 below = max(below, lines[0] + 1)
-        if address is not None and s.address <= address < s.address + s.pages * snap.page_size:
-            body.append(rect(x - 1, y - 2, w + 2, h + 4, "none", stroke=PALETTE["highlight"], sw=2.5))
+        end = s.address + s.pages * snap.page_size
+        body.append(keys.group(keys.span(s.address), "".join(shape), s.address, end))
+        if address is not None and s.address <= address < end:
+            mark = keys.attrs(keys.HIGHLIGHT)
+            body.append(rect(x - 1, y - 2, w + 2, h + 4, "none", stroke=PALETTE["highlight"], sw=2.5, extra=mark))
         x += w
     return "".join(body), y + h + 8 + 12 * below
 

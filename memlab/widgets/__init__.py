@@ -1,10 +1,11 @@
-"""Players over recordings. No algorithm lives here: widgets only replay.
+"""Players over recordings, drawn in the browser. No algorithm lives here: widgets only replay.
 
 ``recording.play()`` (or :func:`play`) picks the view for the recording's kind of snapshot: a
 heap map for any allocator, a buddy tree, slabs, magazines, TCMalloc's ends, a stack, a pool, an
 object graph or an ownership timeline. ``heap_player(recording)`` animates any allocator's
 recording as a heap map (optionally with a hexdump of the bytes beside it);
 ``animate(heap, program)`` records ``program(heap)`` and returns that player in one call.
+``predict=[Ask(...)]`` makes any player ask before it shows (:mod:`.predict`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ..viz import (
 )
 from .graph import animate_objects, graph_player, graph_view
 from .player import Player
+from .predict import Ask
 
 
 def heap_view(
@@ -111,4 +113,14 @@ def play(recording: Recording, **kw) -> Player:
     return Player(recording, **kw)
 
 
-__all__ = ["Player", "animate", "animate_objects", "graph_player", "graph_view", "heap_player", "heap_view", "play"]
+__all__ = [
+    "Ask",
+    "Player",
+    "animate",
+    "animate_objects",
+    "graph_player",
+    "graph_view",
+    "heap_player",
+    "heap_view",
+    "play",
+]

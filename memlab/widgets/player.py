@@ -1,22 +1,35 @@
-"""The player: play, pause, step back, step forward and scrub through any recording.
+"""The player: play, pause, step back, step forward, scrub and predict, through any recording.
 
 One component serves every animation in the course. It knows nothing about allocators: it
-shows ``view(frame)`` (an SVG or HTML string) for the current frame of a
-:class:`~memlab.events.Recording`, and says in words what the frame's event did.
+shows ``view(frame)`` (an SVG or HTML string) for each frame of a
+:class:`~memlab.events.Recording` and says in words what the frame's event did.
 
-Displayed in a notebook, a player also carries a static picture of its final frame (as
-``text/html`` beside the widget), so the notebook still shows something on GitHub or nbviewer
-where no kernel runs the widget.
+Python draws every frame once; the frames travel to the browser once (:mod:`.frames`), and
+``player.js`` steps, scrubs, plays, moves the shapes between frames and asks the predict-mode
+questions (:mod:`.predict`) there, with no round trip to the kernel. In a live notebook the
+player is an anywidget (JupyterLab, Notebook 7, VS Code, Colab, JupyterLite). Displayed, it also
+leaves its ``text/html`` fallback (:mod:`.page`): the same ``player.js`` with the frames inlined,
+which plays in an nbconvert export, a Jupyter Book page or nbviewer with no kernel, and shows the
+final frame where scripts are stripped (GitHub).
+
+From Python, ``seek``, ``step_forward`` and ``step_back`` move the player (the browser follows),
+``position`` is the frame shown (the browser reports its moves back while a kernel runs),
+``caption`` and ``html`` are what it shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 
-import ipywidgets as widgets
+import anywidget
+import traitlets
 
+from ..errors import BadRequest
 from ..events import Frame, Recording
+from .frames import encode
+from .page import SCRIPT, embed
+from .predict import Ask
 
 View = Callable[[Frame], str]
 
@@ -25,8 +38,17 @@ def _default_view(frame: Frame) -> str:
     return f"<pre>{escape(repr(frame.snapshot))}</pre>"
 
 
-class Player(widgets.VBox):
-    """A widget over ``recording`` that draws each frame with ``view``."""
+class Player(anywidget.AnyWidget):
+    """A player over ``recording`` that draws each frame with ``view``.
+
+    ``predict`` lists the questions to ask (:class:`~memlab.widgets.predict.Ask`); ``interval``
+    is the time between frames when playing, in milliseconds; ``scale`` enlarges everything
+    (a projector); ``position`` is the frame to start on.
+    """
+
+    _esm = SCRIPT
+    position = traitlets.Int(0).tag(sync=True)
+    data = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -37,52 +59,29 @@ class Player(widgets.VBox):
         interval: int = 900,
         position: int = 0,
         scale: float = 1.0,
+        predict: Sequence[Ask] = (),
     ) -> None:
         if len(recording) == 0:
             raise ValueError("a player needs a recording with at least one frame")
         self.recording = recording
         self.view = view or _default_view
         self.title = title
+        self.interval = interval
         self.scale = scale
-        last = len(recording) - 1
-        self._play = widgets.Play(
-            value=0,
-            min=0,
-            max=last,
-            interval=interval,
-            description="play",
-            show_repeat=False,
-            layout=widgets.Layout(width="auto"),
-        )
-        self._slider = widgets.IntSlider(
-            value=0, min=0, max=last, description="step", readout=True, layout=widgets.Layout(width="45%")
-        )
-        widgets.jslink((self._play, "value"), (self._slider, "value"))
-        self._back = widgets.Button(description="◀ back", tooltip="step back", layout=widgets.Layout(width="auto"))
-        self._forward = widgets.Button(
-            description="forward ▶", tooltip="step forward", layout=widgets.Layout(width="auto")
-        )
-        self._back.on_click(lambda _: self.step_back())
-        self._forward.on_click(lambda _: self.step_forward())
-        self._caption = widgets.HTML()
-        self._view = widgets.HTML()
-        self._slider.observe(self._changed, names="value")
-        header = [widgets.HTML(f"<b style='font-size:{14 * scale:.0f}px'>{escape(title)}</b>")] if title else []
-        controls = widgets.HBox([self._play, self._back, self._forward, self._slider])
-        super().__init__(header + [controls, self._caption, self._view])
-        self.add_class("memlab-player")
-        self._caption.add_class("memlab-caption")
-        self._view.add_class("memlab-view")
-        self._back.add_class("memlab-back")
-        self._forward.add_class("memlab-forward")
+        self._drawn: dict[int, str] = {}
+        self.predict = tuple(predict)
+        steps = [q.step for q in self.predict]
+        for q in self.predict:
+            if steps.count(q.step) > 1:
+                raise BadRequest("a player asks one question at a step, not two", step=q.step)
+            q.check(len(recording), self.drawn(q.step - 1) if 1 <= q.step < len(recording) else "")
+        super().__init__()
         self.seek(position)
-        self._render()
 
     # -- moving ----------------------------------------------------------------------------
-    @property
-    def position(self) -> int:
-        """The index of the frame shown."""
-        return self._slider.value
+    @traitlets.validate("position")
+    def _clamp(self, proposal) -> int:
+        return max(0, min(int(proposal["value"]), len(self.recording) - 1))
 
     @property
     def frame(self) -> Frame:
@@ -90,13 +89,9 @@ class Player(widgets.VBox):
 
     def seek(self, position: int) -> Frame:
         """Show frame ``position`` (clamped; negative counts from the end)."""
-        n = len(self.recording)
         if position < 0:
-            position += n
-        position = max(0, min(position, n - 1))
-        self._play.value = position
-        self._slider.value = position
-        self._render()
+            position += len(self.recording)
+        self.position = position
         return self.frame
 
     def step_forward(self) -> Frame:
@@ -104,9 +99,6 @@ class Player(widgets.VBox):
 
     def step_back(self) -> Frame:
         return self.seek(max(0, self.position - 1))
-
-    def _changed(self, change: dict) -> None:
-        self._render()
 
     # -- what it shows -----------------------------------------------------------------------
     def describe(self, frame: Frame) -> str:
@@ -116,13 +108,11 @@ class Player(widgets.VBox):
     def _wrap(self, html: str) -> str:
         return html if self.scale == 1 else f'<div style="zoom:{self.scale}">{html}</div>'
 
-    def _render(self) -> None:
-        frame = self.frame
-        self._view.value = self._wrap(self.view(frame))  # the picture first: once the words say step k, it shows k
-        self._caption.value = (
-            f"<div style='font-size:{13 * self.scale:.0f}px;min-height:1.4em' aria-live='polite'>"
-            f"{escape(self.describe(frame))}</div>"
-        )
+    def drawn(self, index: int) -> str:
+        """Frame ``index`` as the HTML/SVG string the player shows (each frame is drawn once)."""
+        if index not in self._drawn:
+            self._drawn[index] = self._wrap(self.view(self.recording[index]))
+        return self._drawn[index]
 
     @property
     def caption(self) -> str:
@@ -132,23 +122,34 @@ class Player(widgets.VBox):
     @property
     def html(self) -> str:
         """The current view as the HTML/SVG string it draws."""
-        return self._view.value
+        return self.drawn(self.position)
+
+    def frames_data(self) -> dict:
+        """Everything the browser needs, as plain JSON: frames, captions, questions, settings."""
+        n = len(self.recording)
+        return {
+            "title": self.title,
+            "interval": self.interval,
+            "scale": self.scale,
+            "position": self.position,
+            "captions": [self.describe(f) for f in self.recording],
+            "frames": encode([self.drawn(i) for i in range(n)]),
+            "asks": [q.data() for q in self.predict],
+        }
 
     def static_html(self) -> str:
-        """The final frame with its caption: what a page without a kernel shows."""
+        """The self-contained player: the final frame and its caption as plain HTML, and the
+        frames with ``player.js`` to play them where scripts run."""
         final = self.recording[-1]
-        title = f"<b>{escape(self.title)}</b><br>" if self.title else ""
-        return (
-            f"<div class='memlab-static'>{title}<i>{escape(self.describe(final))}</i><br>"
-            f"{self._wrap(self.view(final))}</div>"
-        )
+        data = self.data or self.frames_data()
+        return embed(data, final=self.drawn(final.index), caption=self.describe(final), title=self.title)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            data, meta = bundle
-            data["text/html"] = self.static_html()
-            return data, meta
-        bundle = dict(bundle or {})
-        bundle["text/html"] = self.static_html()
-        return bundle
+        if not self.data:
+            self.data = self.frames_data()  # sent once, when the player is first shown
+        data, meta = super()._repr_mimebundle_(**kwargs)
+        data["text/html"] = self.static_html()
+        return data, meta
+
+
+__all__ = ["Player", "View"]

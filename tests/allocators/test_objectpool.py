@@ -15,7 +15,16 @@ from memlab.allocators.objectpool import (
     PoolExhausted,
     UseAfterRelease,
 )
-from memlab.errors import BadRequest, DoubleFree, InvalidFree, MemlabError, OutOfMemory, TooLarge, UseAfterFree
+from memlab.errors import (
+    BadAlignment,
+    BadRequest,
+    DoubleFree,
+    InvalidFree,
+    MemlabError,
+    OutOfMemory,
+    TooLarge,
+    UseAfterFree,
+)
 from memlab.viz.pool import objectpool_svg
 
 
@@ -241,3 +250,24 @@ def test_registered_objectpool_refuses_big_requests_and_exhaustion_unchanged():
         heap.alloc(8)
     assert (heap.layout(), heap.memory.read(a, 16)) == before[:2]
     assert heap.stats().live_blocks == 1
+
+
+def test_registered_objectpool_refuses_an_alignment_its_objects_do_not_have_and_changes_nothing():
+    heap = memlab.allocator("objectpool")
+    first = heap.alloc(16)
+    before = (heap.layout(), heap.memory.read(*heap.extent()[:1], heap.extent()[1] - heap.extent()[0]), heap.stats())
+    with pytest.raises(BadAlignment, match="aligned to 8 bytes, not 512") as caught:
+        heap.alloc(16, 512)  # was handed 0x1040 (only 64-aligned)
+    assert caught.value.step == 2
+    assert (heap.layout(), heap.memory.read(heap.extent()[0], heap.extent()[1] - heap.extent()[0])) == before[:2]
+    assert heap.stats().live_blocks == 1 and heap.live() == {first: 16}
+
+
+def test_an_objectpool_built_with_an_alignment_hands_out_objects_aligned_to_it():
+    heap = memlab.allocator("objectpool", size=24, align=512)
+    blocks = [heap.alloc(24, 512) for _ in range(3)]
+    assert all(b % 512 == 0 for b in blocks) and len(set(blocks)) == 3
+    assert [b.size for b in heap.layout()][:3] == [512] * 3  # each 24-byte object padded to its alignment
+    heap.check()
+    with pytest.raises(BadRequest, match="objectpool align=3: must be a power of two"):
+        memlab.allocator("objectpool", align=3)

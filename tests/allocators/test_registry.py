@@ -51,7 +51,8 @@ def test_the_registry_says_which_strategies_a_real_trace_can_use():
     from memlab.traces.lineup import general_purpose, skipped
 
     assert general_purpose() == ["arena", "buddy", "bump", "freelist", "page", "slab", "tcmalloc"]
-    assert set(skipped()) == {"magazine", "objectpool", "pool", "stack", "stackfallback", "threadsafe"}
+    wrappers = {"debug", "failing", "stackfallback", "testing", "threadsafe"}
+    assert set(skipped()) == {"magazine", "objectpool", "pool", "stack"} | wrappers
     assert "wraps another allocator" in skipped()["threadsafe"] and "lifo" in skipped()["stack"]
 
 
@@ -60,3 +61,45 @@ def test_a_name_cannot_be_registered_twice_for_two_classes():
 
     with pytest.raises(BadRequest, match="'bump' is taken by Bump"):
         register(entry("bump", memlab.Buddy))
+
+
+@pytest.mark.parametrize(
+    ("spec", "options", "message"),
+    [
+        ("bump", {"size": 10**11}, "bump size=100000000000: a simulated memory of"),  # was OSError
+        ("bump", {"size": 2**70}, "bump size=1180591620717411303424: a simulated memory"),  # was OverflowError
+        ("slab", {"sizes": ()}, "slab sizes=(): give one or more object sizes"),  # was IndexError
+        ("freelist", {"os": "x"}, "freelist os='x': expected a memlab.OS"),  # was AttributeError
+        ("freelist", {"limit": 99999999999999}, "freelist limit=99999999999999: 4-byte tags"),  # was OSError
+        ("tcmalloc", {"max_small": 10**11}, "tcmalloc max_small=100000000000: largest small size"),  # never ended
+    ],
+)
+def test_impossible_options_raise_a_typed_error_naming_the_option(spec, options, message):
+    with pytest.raises(BadRequest) as caught:
+        memlab.allocator(spec, **options)
+    assert str(caught.value).startswith(message)
+
+
+def options_of(name):
+    """Every keyword the allocator's constructor takes (and os and limit, which every one passes on)."""
+    import inspect
+
+    params = inspect.signature(memlab.REGISTRY[name].factory.__init__).parameters.values()
+    plain = [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    return list(dict.fromkeys([*plain, "os", "limit"]))
+
+
+NONSENSE = [-1, 0, 3, 2**70, 10**11, 1.5, True, "x", None, (), [0], {"a": 1}]
+
+
+@pytest.mark.parametrize("name", memlab.names())
+def test_no_option_value_gives_anything_but_a_memlab_error_that_names_the_option(name):
+    entry = memlab.REGISTRY[name]
+    for option in options_of(name):
+        for value in NONSENSE:
+            try:
+                memlab.allocator(name, **{**entry.test_options, option: value})
+            except memlab.MemlabError as e:
+                assert option in str(e), f"{name} {option}={value!r}: the error does not name the option: {e}"
+            except Exception as e:  # noqa: BLE001 - what the test is looking for
+                pytest.fail(f"{name} {option}={value!r} raised {type(e).__name__}: {e}")

@@ -1,7 +1,9 @@
-"""A JupyterLab server on localhost and headless Chromium driven by Playwright.
+"""One JupyterLab server, one headless Chromium and one export of each notebook, shared by every browser test.
 
 Chromium comes from the system (Debian's ``chromium`` package); Playwright's own browser
 download is never used. Without Chromium or Playwright these tests skip with a clear message.
+The notebooks are exported to HTML once per session; the offline pages load them with every
+network request blocked.
 """
 
 from __future__ import annotations
@@ -125,6 +127,72 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+class Offline:
+    """A page that may load files and nothing else: every network request is aborted and remembered."""
+
+    def __init__(self, browser, **options) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, **options)
+        self.requests: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.as_uri(), wait_until="load")
+
+
+@pytest.fixture
+def offline(browser):
+    o = Offline(browser)
+    yield o
+    o.context.close()
+
+
+@pytest.fixture
+def offline_reduced(browser):
+    o = Offline(browser, reduced_motion="reduce")
+    yield o
+    o.context.close()
+
+
+def exported_html(notebook: Path, out: Path) -> Path:
+    """nbconvert's HTML export of a committed notebook, as a reader would make it (lab template, no execution)."""
+    import nbconvert
+    import nbformat
+
+    exporter = nbconvert.HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    target = out / f"{notebook.parent.name}_{notebook.stem}.html"
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def exports(tmp_path_factory) -> dict[str, Path]:
+    """Every notebook and solution exported to HTML once per session, by its path from the root."""
+    out = tmp_path_factory.mktemp("exports")
+    found = [*sorted((ROOT / "notebooks").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*.ipynb"))]
+    return {str(p.relative_to(ROOT)): exported_html(p, out) for p in found}
+
+
+@pytest.fixture(scope="session")
+def gallery_file(tmp_path_factory) -> Path:
+    """``memlab demos export`` run once: the offline gallery of every demo."""
+    out = tmp_path_factory.mktemp("gallery") / "gallery.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "memlab", "demos", "export", str(out)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,25 @@
 """Every notebook with players (the course's and the exercises' solutions), run in JupyterLab in Chromium.
 
-For each notebook that shows a player, the test opens it, runs all cells, and on every player
-presses forward, back and play, checking that the caption moves to the right step and that the
-drawn view changes with it; then it steps to the end and checks that the browser draws the same
-final frame (the same words in the SVG) as the committed notebook's static picture, which the
-recording produced. A screenshot of each player is saved under test-artifacts/browser/.
+For each notebook that shows a player, the test opens it and runs all cells. While the kernel
+runs, every player steps forward (until its picture changes) and back, with Playwright's clicks.
+Then the kernel is shut down, and every player must still step, play and scrub to its end (driven
+inside the page, pressing the same buttons): the player lives in the browser. At the end each
+player must draw the same final frame (the same words in its SVG) as the committed notebook's
+static picture, which the recording produced. A screenshot of each notebook's first player is
+saved under test-artifacts/browser/.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+import urllib.request
 from html import unescape
 from pathlib import Path
 
 import pytest
-from driving import FORWARD, back_to, forward_until_redrawn, press, step_of
+from driving import back_to, caption_of, check_driven, drive_all, forward_until_redrawn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,11 +27,11 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def static_frames(path: Path) -> list[str]:
-    """The committed final frame of each player in a notebook, in display order."""
+    """The committed final frame of each player in a notebook, in display order (its plain HTML part)."""
     nb = json.loads(path.read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     html = ["".join(o["data"].get("text/html", "")) for o in outputs if WIDGET in o.get("data", {})]
-    return [h for h in html if "memlab-static" in h]
+    return [h.split("<script", 1)[0] for h in html if "memlab-static" in h]
 
 
 def expected_errors(path: Path) -> int:
@@ -48,56 +52,80 @@ def svg_texts(html: str) -> list[str]:
     return [unescape(t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", html, flags=re.S)]
 
 
+def sessions_of(base: str, token: str, name: str) -> list[dict]:
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}") as r:
+        return [s for s in json.load(r) if s["path"] == name]
+
+
+def wait_for_idle_kernel(base: str, token: str, name: str, seconds: float = 60) -> None:
+    """Poll the server until the notebook's kernel has started and is idle."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(s["kernel"]["execution_state"] == "idle" for s in sessions_of(base, token, name)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no idle kernel for {name} within {seconds} s")
+
+
 def run_all(page, base: str, token: str, name: str) -> None:
     workspace = re.sub(r"\W", "", name)  # a workspace of its own: no tabs restored from other tests
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=30_000)
-    page.wait_for_timeout(1500)
+    wait_for_idle_kernel(base, token, name)
+    # the committed prompts show numbers already: clear them, so that a number means "ran now"
+    page.locator(".lm-MenuBar-itemLabel", has_text="Edit").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].every(e => !/\\d/.test(e.textContent))",
+        timeout=30_000,
+    )
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # wait until every code cell has run: no cell is queued ("[*]") any more
     page.wait_for_function(
-        """() => { const p = [...document.querySelectorAll('.jp-InputPrompt')].map(e => e.textContent);
-                  return p.length > 0 && p.every(t => !t.includes('*')) && p.some(t => /\\d/.test(t)); }""",
+        """() => { const cells = [...document.querySelectorAll('.jp-CodeCell')]
+                     .filter(c => (c.querySelector('.cm-content') || {}).textContent?.trim());
+                  const p = cells.map(c => c.querySelector('.jp-InputPrompt').textContent);
+                  return p.length > 0 && p.every(t => !t.includes('*') && /\\d/.test(t)); }""",
         timeout=240_000,
     )
 
 
+def shut_down_kernel(base: str, token: str, name: str) -> None:
+    """Shut the notebook's kernel down through the server's REST API, and wait until it is gone."""
+    sessions = sessions_of(base, token, name)
+    assert sessions, f"no kernel runs {name}"
+    for s in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{s['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request).close()
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}") as r:
+        alive = {k["id"] for k in json.load(r)}
+    assert not alive & {s["kernel"]["id"] for s in sessions}, "the kernel is still running"
+
+
 @pytest.mark.parametrize("name", notebooks_with_players())
-def test_players_animate_in_jupyterlab(lab, page, artifacts, name):
+def test_players_animate_in_jupyterlab_with_and_without_a_kernel(lab, page, artifacts, name):
     base, token = lab
+    finals = static_frames(ROOT / name)
     run_all(page, base, token, name)
     players = page.locator(".memlab-player")
-    players.first.wait_for(timeout=60_000)
-    count = players.count()
-    assert count >= 1
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    for i in range(count):
+    page.wait_for_function(
+        "n => document.querySelectorAll('.memlab-player .memlab-caption').length >= n", arg=len(finals), timeout=60_000
+    )
+    assert players.count() == len(finals), f"{name}: {players.count()} players drawn, {len(finals)} committed"
+    for i in range(players.count()):  # with the kernel running
         player = players.nth(i)
         player.scroll_into_view_if_needed()
-        player.locator(".memlab-caption", has_text="Step").wait_for(timeout=30_000)  # drawn lazily when scrolled to
-        caption = player.locator(".memlab-caption")
+        assert caption_of(player).startswith("Step 0 of "), caption_of(player)
         view = player.locator(".memlab-view")
-        start, drawn = step_of(player), view.inner_html()
+        drawn = view.inner_html()
         forward_until_redrawn(page, player)
-        back_to(page, player, start)
+        back_to(page, player, 0)
         assert view.inner_html() == drawn, f"player {i} in {name}: back did not restore the frame"
-        player.locator(".widget-play button").first.click()  # play
-        page.wait_for_function(
-            "([el, s]) => parseInt(el.innerText.trim().split(' ')[1]) > s",
-            arg=[caption.element_handle(), start],
-            timeout=20_000,
-        )
-        player.locator(".widget-play button").nth(1).click()  # stop: back to step 0
-        page.wait_for_function("el => el.innerText.trim().startsWith('Step 0 ')", arg=caption.element_handle())
-        last = int(re.match(r"Step \d+ of (\d+)", caption.inner_text().strip()).group(1))
-        for step in range(1, last + 1):
-            press(page, player, FORWARD, step)
-        final = static_frames(ROOT / name)[i]
-        drawn = [t.strip() for t in view.locator("text").all_text_contents()]
-        assert drawn, f"player {i} in {name}: the final frame draws no words"
-        assert drawn == svg_texts(final), f"player {i} in {name}: the final frame differs from the recording's"
-        player.screenshot(path=str(Path(artifacts) / f"{name[:-6].replace('/', '_')}_player{i}.png"))
+    shut_down_kernel(base, token, name)
+    players.first.screenshot(path=str(Path(artifacts) / f"{name[:-6].replace('/', '_')}.png"))
+    results = drive_all(page)  # the kernel is gone: every player still steps, plays and scrubs to its end
+    check_driven(results, finals, name, svg_texts)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     shown = errors.all_inner_texts()
     assert len(shown) == expected_errors(ROOT / name), f"{name}: unexpected errors: {shown}"

@@ -43,3 +43,24 @@ def test_the_gallery_shows_every_demo_in_course_order():
 def test_an_unknown_topic_names_the_ones_there_are():
     with pytest.raises(ValueError, match="no demo called 'heap'; the demos are: .*buddy"):
         memlab.demo("heap")
+
+
+def test_demos_export_writes_one_offline_page_with_every_demo(tmp_path, capsys):
+    from memlab.cli import main
+
+    out = tmp_path / "gallery.html"
+    assert main(["demos", "export", str(out), "--topic", "buddy", "--topic", "cycles"]) == 0
+    html = out.read_text()
+    assert html.count("data-memlab-player=''") == 2 and html.count('<script type="module">') == 1
+    assert html.index("buddy: Buddy allocation") < html.index("cycles: ")
+    assert "the buddies merged back into one 1024-byte block" in html, "each demo's final caption, as plain HTML"
+    assert not re.search(r"""(src|href)=["']?https?:""", html), "nothing is fetched"
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_demos_export_refuses_an_unknown_topic(tmp_path, capsys):
+    from memlab.cli import main
+
+    assert main(["demos", "export", str(tmp_path / "g.html"), "--topic", "nosuch"]) == 2
+    assert "no demo called 'nosuch'; the demos are: stack," in capsys.readouterr().err
+    assert not (tmp_path / "g.html").exists()

@@ -121,8 +121,8 @@ def test_random_programs_reap_and_renumber():
 
 def test_the_demo_title_compares_with_the_cache(solution):
     player = demo(solution["geometry"], solution["slab_list"])
-    assert "(1, 3, 496, 63) (right); your slab list: matches the cache" in player.children[0].value
+    assert "(1, 3, 496, 63) (right); your slab list: matches the cache" in player.title
     player.seek(-1)
     assert "obj-1200           6        9" in player.html  # slabs 0 and 2 full, slab 1 free: 6 of 9 in use
-    wrong = demo(lambda *a: (1, 4, 0, 1), never_moves).children[0].value
+    wrong = demo(lambda *a: (1, 4, 0, 1), never_moves).title
     assert "memlab: (1, 3, 496, 63)" in wrong and "differs from the cache" in wrong

@@ -133,6 +133,58 @@ def test_weakref_callbacks_see_none():
     assert seen == [None] and ref() is None and repr(ref) == "<weakref; dead>"
 
 
+def weakref_program(order: str):
+    """A self-cycle with two weak references, one with a callback; the finalizer reads the other."""
+    heap = Heap("cpython", clear_weakrefs=order)
+    seen = {}
+
+    def __del__(obj):
+        seen["plain, in the finalizer"] = plain()
+        seen["with callback, in the finalizer"] = called()
+
+    node = heap.type("Node", ["me"], deinit=__del__)
+    with heap.scope("main") as s:
+        s.x = heap.new(node, name="x")
+        s.x.me = s.x
+        plain = heap.weakref(s.x)
+        called = heap.weakref(s.x, callback=lambda ref: seen.update(callback=(ref is called, ref())))
+    with heap.record() as rec:
+        found = heap.collect()
+    return found, seen, plain, [e.kind for e in rec.recording.events if e.kind in ("weakcleared", "finalize")]
+
+
+def test_weakrefs_without_callbacks_are_cleared_after_the_finalizers_as_in_cpython_315():
+    found, seen, plain, order = weakref_program("after finalizers")
+    assert found == 1
+    assert seen["callback"] == (True, None)  # the callback gets its weak reference, which returns None
+    assert seen["with callback, in the finalizer"] is None
+    assert seen["plain, in the finalizer"] is not None and seen["plain, in the finalizer"].name == "x"
+    assert plain() is None  # cleared after the finalizer, before tp_clear
+    assert order == ["weakcleared", "finalize", "weakcleared"]
+
+
+def test_every_weakref_is_cleared_before_the_finalizers_as_in_cpython_313():
+    found, seen, plain, order = weakref_program("before finalizers")
+    assert found == 1
+    assert seen["callback"] == (True, None)
+    assert seen["plain, in the finalizer"] is None and seen["with callback, in the finalizer"] is None
+    assert plain() is None
+    assert order == ["weakcleared", "finalize"]
+
+
+@pytest.mark.parametrize(("order", "alive"), [("after finalizers", True), ("before finalizers", False)])
+def test_a_weakref_to_a_resurrected_object_survives_only_when_cleared_late(order, alive):
+    heap = Heap("cpython", clear_weakrefs=order)
+    lazarus = heap.type("Lazarus", ["me"], deinit=lambda obj: setattr(heap.globals, "saved", obj))
+    with heap.scope("main") as s:
+        s.x = heap.new(lazarus, name="x")
+        s.x.me = s.x
+        ref = heap.weakref(s.x)
+    assert heap.collect() == 0  # resurrected
+    assert (ref() is heap.globals.saved) is alive
+    heap.check()
+
+
 def test_weakref_cleared_by_plain_refcounting():
     heap, t = make()
     seen = []
@@ -189,6 +241,8 @@ def test_bad_input():
         heap.collect(3)
     with pytest.raises(BadField, match="must be three integers"):
         Heap("cpython", thresholds=(700, 10))
+    with pytest.raises(BadField, match="'after finalizers' \\(CPython 3.15\\) or 'before finalizers'"):
+        Heap("cpython", clear_weakrefs="later")
     with heap.scope("main") as s:
         s.l = heap.new(t["list"], name="l")
         with pytest.raises(BadField, match="not callable"):
@@ -203,3 +257,28 @@ def test_collect_from_a_finalizer_is_refused():
         s.x.a = s.x
     assert heap.collect() == 1
     assert isinstance(heap.ignored[0], CollectionInProgress)
+
+
+def ctrl_c(obj=None):
+    """What Jupyter's interrupt button does: a KeyboardInterrupt wherever the program is."""
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["deinit", "weakref callback"])
+def test_ctrl_c_inside_a_collection_stops_the_program_after_the_collection_and_leaves_the_heap_whole(where):
+    heap = Heap("cpython")
+    node = heap.type("Node", ["next"], deinit=ctrl_c if where == "deinit" else None)
+    plain = heap.type("Plain", ["next"])
+    with heap.scope("main") as s:
+        s.a, s.b, s.keep = heap.new(node, name="a"), heap.new(node, name="b"), heap.new(plain, name="keep")
+        s.a.next, s.b.next = s.b, s.a
+        if where == "weakref callback":
+            ref = heap.weakref(s.a, lambda r: ctrl_c())
+        del s.a, s.b
+        with pytest.raises(KeyboardInterrupt):
+            heap.collect()
+        heap.check()  # was: "a is in 0 generations"
+        assert [o._name for o in heap.live()] == ["keep"]
+        assert heap.collect() == 0 and heap.get_count()[0] == 0
+        if where == "weakref callback":
+            assert ref() is None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from memlab.reclaim import CollectionInProgress, Heap
+from memlab.reclaim import BadField, CollectionInProgress, Heap
 
 
 def family(children=10):
@@ -130,7 +130,7 @@ def test_deinits_of_garbage_run_but_cannot_store(capsys):
 
 def test_collect_takes_no_options():
     heap = family(2)
-    with pytest.raises(TypeError):
+    with pytest.raises(BadField, match=r"bacon-rajan collect\(\) takes no options, not generation="):
         heap.collect(generation=1)
 
 
@@ -165,3 +165,19 @@ def test_the_collector_view_names_the_buffered_roots():
     svg = collector_svg(snap)
     assert svg.startswith("<svg") and "possible roots (buffered): parent, child0, child1" in svg
     assert "purple" in svg
+
+
+def test_ctrl_c_in_a_deinit_during_a_collection_is_raised_once_the_heap_is_whole_again():
+    def ctrl_c(obj):
+        raise KeyboardInterrupt
+
+    heap = Heap("bacon-rajan")
+    node = heap.type("Node", ["next"], deinit=ctrl_c)
+    with heap.scope("main") as s:
+        s.a, s.b = heap.new(node, name="a"), heap.new(node, name="b")
+        s.a.next, s.b.next = s.b, s.a
+        del s.a, s.b
+        with pytest.raises(KeyboardInterrupt):
+            heap.collect()
+        heap.check()  # was: "a has rc 0 but 1 references hold it"
+        assert heap.objects == {} and heap.collect() == 0

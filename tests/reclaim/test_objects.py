@@ -195,3 +195,61 @@ def test_snapshot_lists_nodes_edges_and_variables():
     assert [(v.label, v.target) for v in snap.variables] == [("main.a", 1)]
     assert snap.node("b").count("rc") == 1
     assert "a" in snap and "zz" not in snap
+
+
+def test_every_scheme_is_named_in_one_list_and_built_by_its_name():
+    import inspect
+
+    import memlab.reclaim as reclaim
+    from memlab.reclaim import SCHEMES, SCHEMES_IN_ORDER, Heap, Scheme, register
+    from memlab.reclaim.types import BadField
+
+    defined = {
+        cls
+        for module in list(vars(reclaim).values())
+        if inspect.ismodule(module) and module.__name__.startswith("memlab.reclaim")
+        for cls in vars(module).values()
+        if inspect.isclass(cls)
+        and issubclass(cls, Scheme)
+        and cls.name != Scheme.name
+        and cls.__module__ == module.__name__
+    }
+    assert defined <= set(SCHEMES_IN_ORDER)
+    assert sorted(SCHEMES) == sorted(cls.name for cls in SCHEMES_IN_ORDER)
+    for cls in SCHEMES_IN_ORDER:
+        assert type(Heap(cls.name).scheme) is cls
+    with pytest.raises(BadField, match="'arc' is taken by ARC"):
+        register(type("Impostor", (Scheme,), {"name": "arc"}))
+
+
+SCHEMES = ("manual", "refcount", "arc", "bacon-rajan", "cpython", "mark-sweep", "copying")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_non_object_given_to_retain_release_or_free_is_a_typed_error(scheme):
+    heap, node = make(scheme)
+    with heap.scope("main") as s:
+        s.a = heap.new(node, name="a")
+        before = state(heap)
+        for call in (heap.retain, heap.release, heap.free):  # were AttributeError in three schemes
+            with pytest.raises(BadField, match=rf"{call.__name__}\(None\): not an object of this heap") as caught:
+                call(None)
+            assert caught.value.step == heap.step
+        assert state(heap) == before
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_bad_declarations_options_and_collect_arguments_are_typed_errors(scheme):
+    heap, node = make(scheme)
+    with pytest.raises(BadField, match="type T: fields None is not a list of fields"):  # was TypeError
+        heap.type("T", None)
+    with pytest.raises(BadField, match=rf"Heap\('{scheme}', bogus=...\): the {scheme} scheme has no option 'bogus'"):
+        Heap(scheme, bogus=1)  # was TypeError
+    with pytest.raises(ReclaimError):  # a scheme without a collector says so; one with a collector names the mistake
+        heap.collect(bogus=1)
+    with pytest.raises(ReclaimError):
+        heap.collect(1, 2)
+    if scheme in ("manual", "refcount", "arc"):
+        with pytest.raises(ReclaimError, match=f"the {scheme} scheme has no collector"):
+            heap.collect(1)  # was TypeError
+    assert "T" not in heap.types

@@ -214,3 +214,21 @@ def test_counts_stay_exact_over_a_random_program(scheme):
         frames.pop().close()
     heap.check()
     assert heap.counters["freed"] > 50
+
+
+def test_ctrl_c_in_a_deinit_at_a_scope_exit_ends_the_scope_first():
+    def ctrl_c(obj):
+        raise KeyboardInterrupt
+
+    heap, node = make(deinit=ctrl_c)
+    inner = heap.scope("inner")
+    inner.a = heap.new(node, name="a")
+    inner.a.next = heap.new(node, name="b")
+    with pytest.raises(KeyboardInterrupt):
+        heap.leave(inner)
+    assert heap.frames == [heap.globals], "the closed scope was left in heap.frames"
+    heap.check()
+    assert heap.objects == {}, "the cascade went on to b before the interrupt was raised"
+    with heap.scope("next") as s:  # the heap goes on working
+        s.c = heap.new(heap.type("Plain", ["next"]), name="c")
+    assert heap.objects == {} and heap.frames == [heap.globals]

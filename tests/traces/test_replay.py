@@ -128,11 +128,13 @@ def test_glibc_is_replayed_with_the_same_measurements():
     assert r.heap_bytes >= 450 and 0 < r.utilization <= 1 and r.ops_per_second > 0
 
 
-def test_glibc_unavailable_is_skipped_with_the_reason(monkeypatch):
+def test_glibc_unavailable_is_skipped_with_the_reason(monkeypatch, tmp_path):
     def missing():
         raise native_module.NativeUnavailable("glibc: not available on plan9")
 
-    monkeypatch.setattr(native_module, "_library", missing)
+    monkeypatch.setenv("CC", "no-such-compiler")  # no native replayer: glibc in this process ...
+    monkeypatch.setenv("MEMLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(native_module, "_library", missing)  # ... which is not there either
     heard = []
     results = replay_all(
         [SMALL, SMALL], ["glibc", "buddy"], progress=False, on_skip=lambda s, why: heard.append((s, why))

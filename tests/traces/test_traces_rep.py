@@ -119,3 +119,86 @@ def test_suite_has_one_trace_per_kind():
     assert names == [
         f"{k}-0" for k in ("random", "binary", "coalescing", "realloc", "ramp", "peaks", "plateau", "phases")
     ]
+
+
+# -- long traces and large block ids: memory grows with what a trace holds, not with its largest id -------
+def traced_peak(fn):
+    """The most memory Python held while ``fn`` ran, in bytes (tracemalloc counts every allocation)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("big", [99_999_999, 10**12, 2**63 - 1])
+def test_a_large_block_id_costs_no_more_than_a_small_one(tmp_path, big):
+    from memlab.traces import replay
+
+    path = tmp_path / "ids.rep"
+    path.write_text(f"20000\n{big + 1}\n6\n1\na {big} 64\na 7 32\nr {big} 128\nf 7\nf {big}\na 3 8\n")
+    trace, parsed = traced_peak(lambda: read_rep(path))
+    assert trace.num_ids == big + 1 and trace.num_slots == 2  # two blocks live at once at most
+    assert list(trace.slots) == [0, 1, 0, 1, 0, 0], "each block gets the lowest slot free when it is allocated"
+    result, replayed = traced_peak(lambda: replay(trace, "freelist", progress=False))
+    assert result.errors == 0 and result.peak_live_bytes == 160
+    assert parsed < 1 << 20 and replayed < 4 << 20, "id 99,999,999 used to make the replay take 1.58 GB"
+
+
+def test_ids_and_sizes_beyond_64_bits_are_refused_by_line(tmp_path):
+    path = tmp_path / "huge.rep"
+    path.write_text(f"{2**64}\n1\na {2**64 - 1} 8\n")
+    with pytest.raises(TraceError, match=r"huge.rep, line 3: block id 18446744073709551615 is too large"):
+        read_rep(path)
+    path.write_text(f"{2**64}\n1\na 5 {2**63}\n")
+    with pytest.raises(TraceError, match=r"huge.rep, line 3: size 9223372036854775808 is too large"):
+        read_rep(path)
+
+
+def test_a_long_trace_is_held_in_far_fewer_bytes_than_tuples_would_take(tmp_path):
+    n = 200_000
+    trace = generate("random", n, 1)
+    path = write_rep(trace, tmp_path / "long.rep")
+    back, peak = traced_peak(lambda: read_rep(path))
+    assert back.ops[:100] == trace.ops[:100] and len(back) == len(trace)
+    assert peak / len(trace) < 60, f"{peak / len(trace):.0f} bytes an operation while parsing (a list of tuples: ~150)"
+
+
+def test_a_file_that_is_no_trace_is_refused_at_its_first_line(tmp_path):
+    for data, words in [
+        (b"x" * 100_000, "line 1: longer than 4096 bytes: this is not a .rep trace"),
+        (b"\0" * 100, "line 1: holds NUL bytes"),
+    ]:
+        path = tmp_path / "junk.rep"
+        path.write_bytes(data)
+        with pytest.raises(TraceError, match=words):
+            read_rep(path)
+
+
+def test_running_out_of_memory_while_parsing_is_a_trace_error_naming_the_file(tmp_path, monkeypatch):
+    from memlab.traces import rep
+
+    path = write_rep(generate("random", 500, 1), tmp_path / "big.rep")
+    real = rep._rows
+
+    def tight(lines, label):  # memory runs out after 300 lines
+        for i, row in enumerate(real(lines, label)):
+            if i == 300:
+                raise MemoryError
+            yield row
+
+    monkeypatch.setattr(rep, "_rows", tight)
+    with pytest.raises(
+        TraceError, match=r"big.rep: not enough memory to hold the trace \(stopped after 29\d operations\)"
+    ):
+        read_rep(path)
+
+
+def test_a_byte_order_mark_is_not_a_truncated_header(tmp_path):
+    path = tmp_path / "bom.rep"
+    path.write_bytes(b"\xef\xbb\xbf" + FOUR.encode())
+    assert read_rep(path).ops == parse_rep(FOUR).ops
+    assert parse_rep("\ufeff" + FOUR).ops == parse_rep(FOUR).ops

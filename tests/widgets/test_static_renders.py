@@ -47,6 +47,18 @@ def test_notebooks_are_committed_executed(path):
     assert not unrun, f"{path.name}: code cells {unrun} were committed without being run"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_players_are_stored_once_in_their_own_output_and_notebooks_stay_small(path):
+    """A player's text/html output carries its frames; stored widget state would carry them again, and
+    would make nbconvert, nbviewer and Jupyter Book draw the widget from a CDN instead of that output."""
+    nb = json.loads(path.read_text())
+    assert "widgets" not in nb["metadata"], (
+        f"{path.name} stores widget state: re-execute it with "
+        "`jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False`"
+    )
+    assert path.stat().st_size <= 2_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB, over 2 MB"
+
+
 def test_the_check_can_fail():
     """The picture test really looks: a widget alone is rejected, a widget with an SVG accepted."""
     assert not static_picture({WIDGET: {"model_id": "x"}, "text/plain": "Player(...)"})

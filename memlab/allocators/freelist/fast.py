@@ -47,14 +47,15 @@ VERIFY = False
 against the walk the readable path makes, and raises AssertionError where they differ."""
 
 
-def install(heap) -> None:
-    """Give ``heap`` the accelerated steps: in C where it was built, else Python closures where they apply."""
+def install(heap, compiled: bool = True) -> str:
+    """Give ``heap`` the accelerated steps: in C where it was built (and ``compiled``), else Python closures
+    where they apply. Returns the path the heap now runs: ``"c"``, ``"python"`` or ``"off"``."""
     cls = type(heap)
     steps = ("_alloc", "_free", "_after_free", "_resize", "coalesce_all")
     readable = {name: getattr(cls, name).__get__(heap) for name in steps}
     heap.recorder = heap.recorder  # an instance attribute: read faster than the class default
     lists = heap.lists
-    if COMPILED is not None:
+    if compiled and COMPILED is not None:
         linked = lists.heads > 0
         fast = COMPILED(
             heap=heap,
@@ -85,10 +86,22 @@ def install(heap) -> None:
         heap._alloc, heap._free, heap._after_free, heap._resize = fast.alloc, fast.free, fast.after_free, fast.resize
         heap.coalesce_all = fast.coalesce_all
         lists.fast_counts = lambda: (fast.searches, fast.examined)
-    elif not lists.heads:
-        _implicit_search(heap)
-    elif lists.fit == "first" and not (heap.deferred or heap.footless or heap.from_back or heap.by_size):
+        return "c"
+    place = "back" if heap.from_back else "by-size" if heap.by_size else "front"
+    if not python_serves(lists.heads > 0, lists.fit, heap.deferred, heap.footless, place):
+        return "off"
+    if lists.heads:
         _first_fit_closures(heap, readable)
+    else:
+        _implicit_search(heap)
+    return "python"
+
+
+def python_serves(linked: bool, fit: str, deferred: bool, footless: bool, place: str) -> bool:
+    """Whether the Python closures take over a step of a heap with these options: the implicit list's
+    search (every fit), or the linked lists' first fit with immediate coalescing, front placement and
+    footers on every block."""
+    return not linked or (fit == "first" and not (deferred or footless) and place == "front")
 
 
 def _no_cycle(k: int, start: int) -> None:  # pragma: no cover - the implicit list has no links to cycle

@@ -41,7 +41,9 @@ with a placement policy (first, next, best, worst fit, 9.9.7). Where memlab diff
 the heap never shrinks (like ``mm.c``); a tag that points outside memory, or a free list that
 has become a cycle, raises :class:`~memlab.errors.HeapCorruption` where ``mm.c`` would crash or
 hang. ``check()`` is malloclab's ``mm_checkheap`` (see :mod:`.check`). The accelerator
-(:mod:`.fast`, ``_fast.c``) runs this same algorithm, statement for statement, while nobody records.
+(:mod:`.fast`, ``_fast.c``) runs this same algorithm, statement for statement, while nobody records:
+``accelerator="auto"`` takes C where it was built, else Python; ``"c"``, ``"python"`` and ``"off"``
+(the readable path only) choose.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ from typing import ClassVar, NoReturn
 from ...errors import BadAlignment, BadRequest, HeapCorruption, MemlabError, OutOfMemory
 from ...events import Coalesce, Split
 from ..base import Allocator
+from . import fast
 from .check import check_heap, heap_layout
-from .fast import install
 from .lists import PLACEMENTS, make_lists
 from .tags import (
     ALLOC,
@@ -83,6 +85,9 @@ COALESCING = ("immediate", "deferred")
 PLACES = ("front", "back", "by-size")
 GROWTH = ("chunk", "top-up")
 FOOTERS = ("all", "free")
+ACCELERATORS = ("auto", "c", "python", "off")
+TAG_LIMIT = 1 << 32
+"""4-byte tags and links address 4 GiB at most."""
 
 
 def _choose(what: str, value: object, choices: tuple[str, ...]) -> str:
@@ -110,6 +115,7 @@ class FreeListHeap(Allocator):
         place: str = "front",
         grow: str = "chunk",
         footers: str = "all",
+        accelerator: str = "auto",
         **kw,
     ) -> None:
         kind = _choose("list", list, LISTS)
@@ -130,14 +136,28 @@ class FreeListHeap(Allocator):
         self._tags = WSIZE if self.footless else DSIZE  # bytes of tags an allocated block carries
         if type(chunk) is not int or chunk < MIN_BLOCK or chunk % DSIZE:
             raise BadRequest(f"freelist chunk={chunk!r}: a multiple of {DSIZE}, at least {MIN_BLOCK}")
+        accelerator = _choose("accelerator", accelerator, ACCELERATORS)
+        if accelerator == "c" and fast.COMPILED is None:
+            raise BadRequest("freelist accelerator='c': the C fast path was not built here (no C compiler at install)")
+        if accelerator == "python" and not fast.python_serves(kind != "implicit", fit, self.deferred, self.footless, place):
+            raise BadRequest(
+                "freelist accelerator='python': the Python fast path serves the implicit list's search, and the "
+                "explicit and segregated lists with first fit, immediate coalescing, front placement and footers "
+                "on every block"
+            )
+        limit = kw.get("limit")
+        if "os" not in kw and type(limit) is int and limit > TAG_LIMIT:
+            raise BadRequest(f"freelist limit={limit}: 4-byte tags and links reach 4 GiB at most; use a smaller limit")
         super().__init__(**kw)
-        if self.os.limit > 1 << 32:
-            raise BadRequest("4-byte tags and links reach 4 GiB at most: use a smaller limit")
+        if self.os.limit > TAG_LIMIT:
+            raise BadRequest(f"freelist os={self.os!r}: 4-byte tags and links reach 4 GiB at most; use a smaller OS")
         self.options = {"list": kind, "fit": fit, "order": order, "coalesce": coalesce, "chunk": chunk}
         if place != "front" or self.top_up:  # beyond mm.c: named, so a repr tells the heaps apart
             self.options.update(place=place, grow=grow)
         if self.footless:
             self.options["footers"] = footers
+        if accelerator != "auto":
+            self.options["accelerator"] = accelerator
         self.chunk = chunk
         self._w = word_view(self.memory)
         self.lists = make_lists(self, kind, fit, order)
@@ -145,19 +165,24 @@ class FreeListHeap(Allocator):
         # mm_init: the list heads, padding, the prologue and the epilogue, then a first free chunk
         heads = self.lists.heads
         pad = 1 - heads % 2  # words before the prologue must be odd, so payloads land on 8
-        self.heads_address = self._sbrk(WSIZE * (heads + pad + 3))
-        if heads:
-            self.lists.heads_address = self.heads_address
-        self.padding = pad
-        self.prologue = self.heads_address + WSIZE * (heads + pad)  # the prologue's header
-        w = self._w
-        PUT(w, self.prologue, PACK(DSIZE, ALLOC))  # prologue header
-        PUT(w, self.prologue + WSIZE, PACK(DSIZE, ALLOC))  # prologue footer
-        PUT(w, self.prologue + DSIZE, PACK(0, ALLOC))  # epilogue header
-        self.first_bp = self.prologue + 3 * WSIZE
-        self._extend(chunk)
-        if self.accelerate and all(getattr(type(self), name) is getattr(FreeListHeap, name) for name in _STEPS):
-            install(self)
+        with self._option(chunk=chunk):
+            self.heads_address = self._sbrk(WSIZE * (heads + pad + 3))
+            if heads:
+                self.lists.heads_address = self.heads_address
+            self.padding = pad
+            self.prologue = self.heads_address + WSIZE * (heads + pad)  # the prologue's header
+            w = self._w
+            PUT(w, self.prologue, PACK(DSIZE, ALLOC))  # prologue header
+            PUT(w, self.prologue + WSIZE, PACK(DSIZE, ALLOC))  # prologue footer
+            PUT(w, self.prologue + DSIZE, PACK(0, ALLOC))  # epilogue header
+            self.first_bp = self.prologue + 3 * WSIZE
+            self._extend(chunk)
+        # the hot path this heap runs: "c" or "python" (.fast), or "off" (the readable path only)
+        self.accelerator = "off"
+        if accelerator != "off" and self.accelerate and all(
+            getattr(type(self), name) is getattr(FreeListHeap, name) for name in _STEPS
+        ):
+            self.accelerator = fast.install(self, compiled=accelerator != "python")
 
     def __repr__(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options.items())

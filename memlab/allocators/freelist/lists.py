@@ -9,15 +9,20 @@
   ordered (insert in place, O(n), better utilization). As malloclab requires, the list heads are
   words in the heap itself, below the prologue, so a hexdump shows them.
 
-Both support every placement policy below. Next fit keeps one roving pointer (one per size class
-for segregated fits), as CS:APP's ``mm.c`` keeps its ``rover``.
-
 A walk along a linked list stops at the first block that fits or at a 0 link. A stray write (an
 overflow, a learner's ``place`` or ``coalesce``) can make the links a cycle, and then it would
 never stop: so a walk that has read more blocks than the heap can hold (its break / 16, the
 smallest block) stops with :class:`~memlab.errors.HeapCorruption` naming the block it reached
 twice, as ``check()`` would. A walk along the implicit list cannot cycle (every step moves up);
 it stops at a free block of size 0 (see ``FreeListHeap.walk``).
+
+Four-byte links are CS:APP's 32-bit layout, and they are why the minimum block stays 16 bytes
+(header, two links, footer). With the 8-byte pointers of a 64-bit machine a free block would need
+4 + 8 + 8 + 4 = 24 bytes. The heap refuses a memory of more than 4 GiB, so a 4-byte link holds
+any address in it.
+
+Both support every placement policy below. Next fit keeps one roving pointer
+(one per size class for segregated fits), as CS:APP's ``mm.c`` keeps its ``rover``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
 from .cache import ConstructorFailed, SlabCache, WrongCache
 from .geometry import Geometry, plan
 from .info import SlabInfo, SlabSnapshot, slabinfo_text
-from .kmalloc import KMALLOC_SIZES, Slab, natural_alignment
+from .kmalloc import KMALLOC_SIZES, Slab, kmalloc_name, natural_alignment
 from .magazine import MagazineCache, MagazineSnapshot
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "SlabInfo",
     "SlabSnapshot",
     "WrongCache",
+    "kmalloc_name",
     "natural_alignment",
     "plan",
     "slabinfo_text",

@@ -151,13 +151,14 @@ class SlabCache(Allocator):
         limit: int = 64 << 20,
     ) -> None:
         if not isinstance(name, str) or not name:
-            raise BadRequest(f"cache name {name!r} is not a non-empty string")
-        for what, fn in (("constructor", ctor), ("destructor", dtor)):
+            raise BadRequest(f"slab cache name={name!r}: not a non-empty string")
+        for what, fn in (("ctor", ctor), ("dtor", dtor)):
             if fn is not None and not callable(fn):
-                raise BadRequest(f"{what} {fn!r} of cache {name!r} is not callable")
+                raise BadRequest(f"slab cache {name!r}: {what}={fn!r} is not callable")
         super().__init__(os=host.os if host is not None else os, limit=limit)
         self.cache_name, self.ctor, self.dtor, self.internal = name, ctor, dtor, internal
-        self.geometry = g = plan(size, align, self.os.page_size, constructed=ctor is not None, off_slab=off_slab)
+        with self._option(size=size, align=align):
+            self.geometry = g = plan(size, align, self.os.page_size, constructed=ctor is not None, off_slab=off_slab)
         self.default_align = g.align
         self.id = next(_ids)
         self.ctor_calls = self.dtor_calls = 0

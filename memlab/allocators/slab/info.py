@@ -1,9 +1,13 @@
 """What a slab cache reports: snapshots for views, /proc/slabinfo rows, and slab events.
 
 ``/proc/slabinfo`` (Linux, format version 2.1) prints one row per cache: ``name active_objs
-num_objs objsize objperslab pagesperslab`` then ``slabdata active_slabs num_slabs``. memlab prints
-the same columns (without the SLAB-only ``tunables``) and adds the constructor and destructor
-counts, which show that objects are constructed once per buffer, not once per allocation.
+num_objs objsize objperslab pagesperslab``, then ``tunables limit batchcount sharedfactor``, then
+``slabdata active_slabs num_slabs sharedavail``. The tunables were the sizes of SLAB's per-CPU
+arrays; SLUB, the only slab allocator since Linux 6.8, has no such arrays but still prints the
+three columns, as zeros (``cache_show`` in ``mm/slab_common.c`` zeroes the row before SLUB fills
+it), and ``sharedavail`` as zero too. memlab prints the columns that carry numbers (it leaves out
+the zeros) and adds the constructor and destructor counts, which show that objects are
+constructed once per buffer, not once per allocation.
 """
 
 from __future__ import annotations

@@ -1,25 +1,38 @@
 """kmalloc: allocation of any size from a ladder of slab caches, as in the Linux kernel.
 
 Linux serves ``kmalloc(size)`` from general caches named ``kmalloc-8``, ``kmalloc-16``, ...
-``kmalloc-8k``: the request goes to the smallest cache whose objects are big enough (sizes 96 and
-192 fill the gaps between powers of two), and ``kfree`` finds the cache from the page the object
-lives on. Power-of-two caches hand out naturally aligned objects. Requests above the largest
-cache go straight to whole pages (Linux's ``kmalloc_large``). Each cache is a
-:class:`~.slab_cache.SlabCache` (Bonwick's slabs: sorted slab list, colouring, reaping) without
-a constructor.
+``kmalloc-512``, ``kmalloc-1k``, ... ``kmalloc-8k``: from 1024 bytes on, the kernel's table of
+kmalloc caches (``kmalloc_info`` in ``mm/slab_common.c``) names a size in KiB, then MiB, and
+:func:`kmalloc_name` does the same. A request goes to the smallest cache whose objects are big
+enough (sizes 96 and 192 fill the gaps between powers of two), and ``kfree`` finds the cache
+from the page the object lives on. Power-of-two caches hand out naturally aligned objects.
+Requests above the largest cache go straight to whole pages (Linux's ``kmalloc_large``). Each
+cache is a :class:`~.cache.SlabCache` (Bonwick's slabs: sorted slab list, colouring, reaping)
+without a constructor.
 
 Simplifications: pages come from the simulated OS (mmap) rather than a buddy page allocator,
-and there is no per-CPU layer (see :mod:`.magazine` for Bonwick's magazines).
+and there is no per-CPU layer (see :mod:`.magazine` for Bonwick's magazines). Slabs keep
+Bonwick's on-slab bookkeeping and one-page slabs for small objects, so a row of
+:meth:`Slab.slabinfo` shows 126 objects of ``kmalloc-32`` per page where SLUB, which keeps its
+bookkeeping in the page descriptor, shows 128, and larger caches use fewer pages per slab.
 """
 
 from __future__ import annotations
 
-from ...errors import BadAlignment, OutOfMemory
+from ...errors import BadAlignment, BadRequest, OutOfMemory
 from ..base import ALLOCATED, Allocator, Block
 from .cache import SlabCache, extent_of, free_then_moves, layout_of, page_owners, relieve, snapshot_of
 from .info import SlabInfo, SlabSnapshot
 
 KMALLOC_SIZES = (8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192)
+
+
+def kmalloc_name(size: int) -> str:
+    """The kernel's name for the cache of ``size``-byte objects: ``kmalloc-96``, ``kmalloc-1k``, ``kmalloc-2M``."""
+    for unit, suffix in ((1 << 20, "M"), (1 << 10, "k")):
+        if size >= unit and size % unit == 0:
+            return f"kmalloc-{size // unit}{suffix}"
+    return f"kmalloc-{size}"
 
 
 def natural_alignment(size: int, page_size: int) -> int:
@@ -28,14 +41,17 @@ def natural_alignment(size: int, page_size: int) -> int:
 
 
 class Slab(Allocator):
-    """kmalloc over slab caches kmalloc-8 ... kmalloc-8192 (Linux, after Bonwick 1994)."""
+    """kmalloc over slab caches kmalloc-8 ... kmalloc-8k (Linux, after Bonwick 1994)."""
 
     name = "slab"
 
     def __init__(self, sizes: tuple[int, ...] = KMALLOC_SIZES, **kw) -> None:
+        if not isinstance(sizes, (tuple, list)) or not sizes or not all(type(s) is int and s > 0 for s in sizes):
+            raise BadRequest(f"slab sizes={sizes!r}: give one or more object sizes in bytes, e.g. (8, 16, 32)")
         super().__init__(**kw)
         page = self.os.page_size
-        self.caches = [SlabCache(f"kmalloc-{s}", s, natural_alignment(s, page), host=self) for s in sorted(sizes)]
+        with self._option(sizes=sizes):
+            self.caches = [SlabCache(kmalloc_name(s), s, natural_alignment(s, page), host=self) for s in sorted(sizes)]
         self.max_cached = self.caches[-1].geometry.objsize
         self._by_words = [
             next(c for c in self.caches if c.geometry.objsize >= 8 * w) for w in range(self.max_cached // 8 + 1)

@@ -12,6 +12,16 @@ Simplifications: one lock for the whole page heap, counted per call; free spans 
 searched for the best fit rather than TCMalloc's per-length lists; released memory is unmapped
 (TCMalloc keeps the address range and uses madvise); spans merge only within one mmap region,
 because the simulated OS unmaps within a region.
+
+This is the *legacy* page heap of the 2005 design, which gperftools still uses. google/tcmalloc
+removed it in November 2024: its only back end now is the hugepage-aware allocator (Temeraire,
+``docs/temeraire.md``), which keeps memory in 2 MiB hugepages so the processor needs fewer TLB
+entries. A *filler* packs requests smaller than a hugepage into partly used hugepages: it takes
+the hugepage whose longest free run is the shortest that fits (among those, the one with the
+most allocations), so that long runs stay whole and other hugepages can empty out and go back to
+the OS; *regions* serve requests a little larger than a hugepage by letting them straddle
+hugepage boundaries; and a *hugepage cache* serves requests of whole hugepages and keeps a few
+freed ones for reuse. memlab does not simulate it.
 """
 
 from __future__ import annotations

@@ -1,17 +1,27 @@
-"""TCMalloc's size classes, computed the way its design document describes.
+"""TCMalloc's size classes, computed by gperftools' rule.
 
-Small requests are rounded up to one of a few dozen *size classes*. The classes are spaced so
-that rounding never wastes much: up to 16 bytes the spacing is 8, then 16, and from 128 bytes on
-it is an eighth of the power of two below the size (128, 144, ..., 256, 288, ...). A request
-``r`` that lands in class ``c`` therefore wastes ``c - r < c/8``: under 12.5% (below 128 bytes
-the 16-byte spacing dominates). Each class also gets a *span* size: the fewest pages whose
-leftover after cutting equal objects is at most 1/8 of the span, and a *batch* size, how many
-objects move at once between a thread cache and the central lists (64 KiB worth, between 2
-and 32).
+Small requests are rounded up to one of a few dozen *size classes*. The classes are spaced by
+the rule of gperftools' ``AlignmentForSize`` (``src/common.cc``): up to 16 bytes the spacing is
+8, then 16 up to 128 bytes, and from 128 bytes on an eighth of the power of two below the size
+(128, 144, ..., 256, 288, ...). From 128 bytes on, a request ``r`` that lands in class ``c``
+therefore wastes ``c - r < c/8``: under 12.5%. Below 128 bytes the 16-byte spacing is coarser
+than that: a 17-byte request takes a 32-byte object and wastes 47% of it. Each class also gets
+a *span* size: the fewest pages whose leftover after cutting equal objects is at most 1/8 of the
+span, and a *batch* size, how many objects move at once between a thread cache and the central
+lists (64 KiB worth, between 2 and 32).
 
-Simplifications: the real table is generated offline and tuned (86 classes up to 256 KiB with
-8 KiB pages in one version; classes with equal span shapes are merged); memlab computes its
-table at start-up, up to 32 KiB by default.
+The real tables: gperftools (2.18 today) computes its table at start-up, as memlab does, with
+small objects up to 256 KiB; with 8 KiB pages it ends with 85 classes (its count, 86, includes
+the unused class 0), because it merges a class into the previous one when both cut their spans
+into the same number of objects. The merge costs more rounding: a 769-byte request takes an
+896-byte object (14% waste), a 16,385-byte one a 20,480-byte object (20%), as ``tc_nallocx`` of
+the machine's libtcmalloc_minimal 2.10 reports. google/tcmalloc ships precomputed tables instead
+(``tcmalloc/size_classes.cc``; its design document speaks of 60 to 80 classes): with 8 KiB pages
+the table lists 47 sizes up to 256 KiB, with steps of up to 40% (there is no 48-byte class, so
+a 33-byte request takes 64 bytes).
+
+Simplifications: memlab does not merge classes, and its table ends at 32 KiB by default
+(``max_small``), the limit of the 2005 design document; today's limit is 256 KiB.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ from ...memory import is_power_of_two
 
 MAX_WASTE = 8  # waste at most 1/8
 BATCH_BYTES = 64 << 10
+LARGEST_SMALL = 256 << 10
+"""TCMalloc's largest small size (``kMaxSize``, 256 KiB): anything larger is a span of whole pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +72,8 @@ def size_classes(max_size: int = 32 << 10, page_size: int = 8 << 10) -> list[Siz
     """The size classes up to ``max_size`` (index 0 is reserved for large objects, as in TCMalloc)."""
     if not is_power_of_two(page_size) or page_size < 256:
         raise BadRequest(f"page size {page_size} is not a power of two of at least 256 bytes")
-    if not isinstance(max_size, int) or not 8 <= max_size:
-        raise BadRequest(f"largest small size {max_size!r} must be at least 8 bytes")
+    if type(max_size) is not int or not 8 <= max_size <= LARGEST_SMALL:
+        raise BadRequest(f"largest small size {max_size!r}: from 8 bytes to {LARGEST_SMALL >> 10} KiB")
     classes, size = [], 8
     while size <= max_size:
         pages = span_pages(size, page_size)
@@ -91,7 +103,7 @@ class SizeMap:
         if size > self.max_size:
             return None
         cls = self._by_words[(size + 7) >> 3]
-        if cls.size % align == 0:
+        if cls.size % align == 0 and align <= self.page_size:  # a span starts on a page, not beyond
             return cls
         key = (size, align)
         if key not in self._aligned:

@@ -1,4 +1,4 @@
-"""Thread-caching malloc, after Google's TCMalloc design document.
+"""Thread-caching malloc, after Google's TCMalloc design document (2005, as gperftools implements it).
 
 Three layers, and the point of the design is where the locks are:
 
@@ -9,15 +9,20 @@ Three layers, and the point of the design is where the locks are:
 
 Objects move between the ends in batches.
 
-Small requests are rounded to a size class (:mod:`.sizes`); large ones (over
-``max_small``) get a span of whole pages straight from the page heap. Threads are simulated and
+Small requests are rounded to a size class (:mod:`.sizes`); large ones (over ``max_small``,
+32 KiB by default as in the 2005 design; 256 KiB in gperftools and google/tcmalloc today) get a
+span of whole pages straight from the page heap. Threads are simulated and
 deterministic: ``alloc(size, thread=2)`` or ``with heap.thread(2): ...`` runs an operation as
 thread 2; the plain contract (no thread) is thread 0. ``locks`` counts every lock acquisition,
 so the same workload can be compared with ``thread_caches=False``, where every operation takes
 a central lock, as in an allocator behind one lock.
 
 Simplifications: threads are interleaved by the caller's schedule, never by the OS; per-thread
-caches as in TCMalloc's legacy mode (today's TCMalloc caches per CPU); see each layer's module.
+caches as in TCMalloc's legacy mode (google/tcmalloc caches per CPU); the legacy page
+heap of spans, where google/tcmalloc now has a hugepage-aware back end (see :mod:`.pageheap`);
+an alignment above the page size is refused with BadAlignment, where TCMalloc serves it from the
+page heap with extra pages;
+see each layer's module.
 """
 
 from __future__ import annotations
@@ -64,16 +69,21 @@ class TCMalloc(Allocator):
         **kw,
     ) -> None:
         super().__init__(**kw)
-        if not is_power_of_two(page_size) or page_size < self.os.page_size:
-            raise BadRequest(f"page size {page_size} is not a power of two of at least {self.os.page_size}")
+        smallest, largest = self.os.page_size, max(self.os.page_size, 256 << 10)
+        if type(page_size) is not int or not is_power_of_two(page_size) or not smallest <= page_size <= largest:
+            raise BadRequest(
+                f"tcmalloc page_size={page_size!r}: a power of two from {self.os.page_size} bytes to 256 KiB "
+                "(TCMalloc builds with 4, 8, 32 or 256 KiB pages)"
+            )
         for what, value in (
-            ("thread cache bytes", thread_cache_bytes),
-            ("transfer slots", transfer_slots),
-            ("grow pages", grow_pages),
+            ("thread_cache_bytes", thread_cache_bytes),
+            ("transfer_slots", transfer_slots),
+            ("grow_pages", grow_pages),
         ):
             if type(value) is not int or value < 1:
-                raise BadRequest(f"{what} {value!r} must be a positive integer")
-        self.sizes = SizeMap(max_small, page_size)
+                raise BadRequest(f"tcmalloc {what}={value!r}: must be a positive integer")
+        with self._option(max_small=max_small):
+            self.sizes = SizeMap(max_small, page_size)
         self.classes: list[SizeClass | None] = [None, *self.sizes.classes]
         self.locks = {"transfer": 0, "central": 0, "pageheap": 0}
         self.pageheap = PageHeap(self, page_size, self.locks, grow_pages=grow_pages)
@@ -150,7 +160,7 @@ class TCMalloc(Allocator):
     def _alloc(self, size: int, align: int) -> int:
         if size <= self._max_small:
             cls = self._by_words[(size + 7) >> 3]
-            if cls.size % align:
+            if cls.size % align or align > self.sizes.page_size:  # objects sit at multiples of their size in a span
                 cls = self.sizes.class_for(size, align)
             if cls is not None:
                 if not self.thread_caches:

@@ -31,6 +31,8 @@ from . import (
     e16_cycle_collection,
     e17_ownership_and_borrowing,
     e18_tracing_garbage_collection,
+    e22_generational_collection,
+    e23_incremental_marking,
     graph_kit,
     stack_kit,
     tcmalloc_kit,
@@ -55,6 +57,8 @@ EXERCISES = (
     e16_cycle_collection.EXERCISE,
     e17_ownership_and_borrowing.EXERCISE,
     e18_tracing_garbage_collection.EXERCISE,
+    e22_generational_collection.EXERCISE,
+    e23_incremental_marking.EXERCISE,
 )
 """Every exercise, in course order."""
 
@@ -92,6 +96,8 @@ __all__ = [
     "e16_cycle_collection",
     "e17_ownership_and_borrowing",
     "e18_tracing_garbage_collection",
+    "e22_generational_collection",
+    "e23_incremental_marking",
     "arc_choose",
     "arc_runtime",
     "boundary_tags",

@@ -98,7 +98,7 @@ def check_choose(fns: dict) -> Cases:
             for key in keys:
                 cases.expect(
                     key not in NO_SIDE_TABLE or kinds[key] != WEAK,
-                    f"no leak, no dangling reference, but weak gives its target a 16-byte side table "
+                    f"no leak, no dangling reference, but weak gives its target a side table (32 bytes in Swift) "
                     f"and makes {key} an optional; {NO_SIDE_TABLE.get(key)}, so Swift makes it unowned",
                 )
     return cases

@@ -3,7 +3,7 @@
 A ``RefCell`` keeps one word beside its value: 0 when nobody borrows it, ``n > 0`` while ``n``
 ``Ref`` guards read it, -1 while one ``RefMut`` writes it. The learner writes the three
 transitions as functions of the flag: ``try_borrow(flag)`` and ``try_borrow_mut(flag)`` return
-the new flag, or None where Rust panics ("already mutably borrowed" / "already borrowed");
+the new flag, or None where Rust panics ("RefCell already mutably borrowed" / "RefCell already borrowed");
 ``release(flag, mutable)`` is what dropping a guard does. :class:`ExerciseOwnership` is memlab's
 :class:`~memlab.reclaim.ownership.Ownership` using them, so the guards, drops, panics and the
 flag word in simulated memory are the real model's; each check runs a small Rust program both
@@ -19,18 +19,6 @@ from ...reclaim.ownership.refs import Guard
 from ..questions import Cases, Exercise, Question
 
 
-def rust_borrow(flag: int) -> int | None:
-    return None if flag < 0 else flag + 1
-
-
-def rust_borrow_mut(flag: int) -> int | None:
-    return -1 if flag == 0 else None
-
-
-def rust_release(flag: int, mutable: bool) -> int:
-    return 0 if mutable else flag - 1
-
-
 class ExerciseGuard(Guard):
     """A Ref / RefMut whose drop runs the learner's release."""
 
@@ -39,6 +27,8 @@ class ExerciseGuard(Guard):
         self.release = release
 
     def drop(self, ctx, path: str) -> None:
+        if self.release is None:
+            return super().drop(ctx, path)
         old = self.cell.flag
         self.cell.flag = self.release(old, self.mutable)
         self.cell.write(ctx.heap)
@@ -46,21 +36,25 @@ class ExerciseGuard(Guard):
 
 
 class ExerciseOwnership(Ownership):
-    """The ownership model with the RefCell's flag transitions replaced by the learner's."""
+    """The ownership model with the RefCell's flag transitions replaced by the learner's (those not
+    given are memlab's own, which are Rust's)."""
 
-    def __init__(self, *, try_borrow=rust_borrow, try_borrow_mut=rust_borrow_mut, release=rust_release) -> None:
+    def __init__(self, *, try_borrow=None, try_borrow_mut=None, release=None) -> None:
         super().__init__()
         self.transitions = {"borrow": try_borrow, "borrow_mut": try_borrow_mut}
         self.release = release
 
     def cell_borrow(self, var, e, now, commit):
+        if self.transitions[e.op] is None:
+            guard = super().cell_borrow(var, e, now, commit)
+            return guard if guard is None else ExerciseGuard(guard.cell, guard.loan, guard.mutable, self.release)
         cell = self.cell_of(var)
         self.conflict(var, "share", now, commit)
         mutable = e.op == "borrow_mut"
         new = self.transitions[e.op](cell.flag)
         if new is None:
-            cls, text = (BorrowMutError, "already borrowed") if mutable else (BorrowError, "already mutably borrowed")
-            raise cls(f"{text}: {cls.__name__}", step=now.step, where=now.where, name=var.name)
+            cls = BorrowMutError if mutable else BorrowError
+            raise cls(step=now.step, where=now.where, name=var.name)
         if not commit:
             return None
         cell.flag = new

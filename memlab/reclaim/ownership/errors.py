@@ -10,8 +10,12 @@ rustc prints an error code, one line of message and labelled spans of the progra
 memlab prints the same labels against the steps of the learner's program (each step shows
 the Rust statement it stands for and, when known, the notebook cell or file line that ran it).
 The message texts follow rustc's (E0381, E0382, E0384, E0425, E0499, E0502, E0505, E0506, E0596,
-E0597). ``RefCell`` panics read like Rust's: ``already borrowed: BorrowMutError`` and
-``already mutably borrowed: BorrowError``.
+E0597). ``RefCell`` panics read like Rust 1.90's: ``RefCell already borrowed`` when
+``borrow_mut`` finds the cell borrowed, ``RefCell already mutably borrowed`` when ``borrow``
+finds it mutably borrowed. Rust 1.89 and earlier printed ``already borrowed: BorrowMutError``
+and ``already mutably borrowed: BorrowError`` (the texts changed with rust-lang/rust PR 142216),
+and from Rust 1.91 on the panic's first line also names the OS thread id after the thread's name,
+``thread 'main' (12345) panicked at``, which memlab leaves out: its programs have one thread.
 
 Every error is raised before anything changes, so the program's state is as it was.
 """
@@ -87,10 +91,13 @@ class OwnershipError(MemlabError):
 class RustPanic(MemlabError):
     """A run-time panic: the program stops; locals are dropped while it unwinds."""
 
-    def __init__(self, message: str, *, step: int | None = None, where: str = "", name: str = "") -> None:
+    text = "explicit panic"
+    """What Rust prints when the panic gives no message of its own."""
+
+    def __init__(self, message: str | None = None, *, step: int | None = None, where: str = "", name: str = "") -> None:
         self.where = where
         self.name = name
-        super().__init__(message, step=step)
+        super().__init__(self.text if message is None else message, step=step)
 
     def __str__(self) -> str:
         at = f"step {self.step}" + (f" ({self.where})" if self.where else "")
@@ -100,9 +107,13 @@ class RustPanic(MemlabError):
 class BorrowError(RustPanic):
     """``RefCell::borrow`` while the cell is mutably borrowed."""
 
+    text = "RefCell already mutably borrowed"
+
 
 class BorrowMutError(RustPanic):
     """``RefCell::borrow_mut`` while the cell is borrowed (shared or mutably)."""
+
+    text = "RefCell already borrowed"
 
 
 def quoted(name: str) -> str:

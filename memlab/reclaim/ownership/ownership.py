@@ -34,7 +34,7 @@ from .exprs import Expr, path_keys
 from .rc import Rc, RefCell, Weak
 from .refs import Guard, Ref
 from .scope import Binding, Scope, short
-from .values import Option, Value, ValueHeap, wrap
+from .values import Option, Value, ValueHeap, Vec, same_type, type_of, wrap
 
 # -- Evaluating the expressions of the ownership model: moves, copies, borrows, clones, Rc and RefCell.
 #
@@ -269,7 +269,34 @@ class Ownership:
             got = self.evaluate(part, now, commit, pending, top=False)
             if commit:
                 value.set_part(i, got)
+        if isinstance(value, Vec) and not commit:
+            for _, part in value.parts[1:]:
+                self.same_element_type(value.parts[0][1], part, now, "`vec![..]` holds elements of one type")
         return value
+
+    # -- types: a Vec holds elements of one type (rustc's E0308) --------------------------------
+    def resolve(self, value, now: Label):
+        """The value an expression stands for, before it runs (None: rustc would infer it)."""
+        if isinstance(value, Value):
+            return value
+        if isinstance(value, Expr) and value.op in ("move", "clone"):
+            return self.lookup(value.name, now).value
+        return None
+
+    def same_element_type(self, first, other, now: Label, why: str) -> None:
+        """E0308, before anything changes, if ``other`` is not of ``first``'s type."""
+        resolve = lambda v: self.resolve(v, now)  # noqa: E731
+        if same_type(first, other, resolve):
+            return
+        expected, found = type_of(resolve(first)), type_of(resolve(other))
+        raise OwnershipError(
+            "E0308",
+            "mismatched types",
+            name=found,
+            step=now.step,
+            labels=(relabel(now, f"expected `{expected}`, found `{found}`"),),
+            note=f"{why}: here `{expected}`",
+        )
 
     def expression(self, e: Expr, now: Label, commit: bool, pending: dict):
         var = self.lookup(e.name, now)
@@ -364,9 +391,9 @@ class Ownership:
         self.conflict(var, "share", now, commit)
         mutable = e.op == "borrow_mut"
         if mutable and cell.flag != 0:
-            raise BorrowMutError("already borrowed: BorrowMutError", step=now.step, where=now.where, name=var.name)
+            raise BorrowMutError(step=now.step, where=now.where, name=var.name)
         if not mutable and cell.flag < 0:
-            raise BorrowError("already mutably borrowed: BorrowError", step=now.step, where=now.where, name=var.name)
+            raise BorrowError(step=now.step, where=now.where, name=var.name)
         if not commit:
             return None
         cell.flag = -1 if mutable else cell.flag + 1

@@ -13,7 +13,7 @@ from ...errors import BadRequest
 from .borrows import check, kill
 from .errors import BorrowMutError, Label, OwnershipError, relabel
 from .events import RustLine, Stmt
-from .exprs import path_keys
+from .exprs import Expr, path_keys
 from .rc import Rc, Weak
 from .refs import Guard, Ref
 from .values import Str, String, Struct, Value, Vec, wrap
@@ -66,6 +66,41 @@ def _owns(var: Binding) -> str:
     if loan.kind in ("&", "&mut"):
         return f"`{var.name}` {'mutably ' if loan.kind == '&mut' else ''}borrows `{loan.path}` ({var.type})"
     return f"`{var.name}` holds a {var.type} from `{loan.path}.{loan.kind}`"
+
+
+def _into_itself(name: str, item: Expr, now: Label) -> OwnershipError:
+    """``v.push(&v)``, ``v.push(&mut v)``, ``v.push(v)``: the errors rustc gives."""
+    q = f"`{name}`"
+    if item.op in ("ref", "borrow"):
+        return OwnershipError(
+            "E0502",
+            f"cannot borrow {q} as immutable because it is also borrowed as mutable",
+            name=name,
+            step=now.step,
+            labels=(
+                relabel(now, f"mutable borrow occurs here: `{name}.push(..)` takes `&mut {name}` for the call"),
+                relabel(now, f"immutable borrow occurs here: `{item.rust()}`, while the call still uses it"),
+            ),
+        )
+    if item.op in ("ref_mut", "borrow_mut"):
+        return OwnershipError(
+            "E0499",
+            f"cannot borrow {q} as mutable more than once at a time",
+            name=name,
+            step=now.step,
+            labels=(
+                relabel(now, f"first mutable borrow occurs here: `{name}.push(..)` takes `&mut {name}`"),
+                relabel(now, f"second mutable borrow occurs here: `{item.rust()}`"),
+            ),
+        )
+    return OwnershipError(
+        "E0308",
+        "mismatched types",
+        name=name,
+        step=now.step,
+        labels=(relabel(now, f"expected an element of {q}, found {q} itself"),),
+        note="a Vec cannot hold itself: its type would be infinite (rustc: cyclic type of infinite size)",
+    )
 
 
 def short(shown) -> str:
@@ -189,21 +224,26 @@ class Scope:
         rust = f"{name}.push({world.text(item)});"
 
         def checks(now):
-            target, _ = self._target(name, now, "mut", False, (Vec, String))
+            target, var = self._target(name, now, "mut", False, (Vec, String))
             if isinstance(target, String) and not isinstance(item, Str):
                 raise BadRequest('String::push_str takes a string literal here, e.g. push("s", "!")')
-            world.evaluate(item, now, False, {})
+            if isinstance(item, Expr) and item.name == var.name:
+                raise _into_itself(var.name, item, now)
+            world.evaluate(item, now, False, {}, top=False)  # an element, not a variable: no references
+            if isinstance(target, Vec) and target.parts:
+                why = f"`{name}.push(..)` takes the Vec's element type"
+                world.same_element_type(target.parts[0][1], item, now, why)
 
         def commit(now):
             target, var = self._target(name, now, "mut", True, (Vec, String))
-            got = world.evaluate(item, now, True, {})
-            extra = len(got.text.encode()) if isinstance(target, String) else 1
-            old, new = target.grow(world.heap, extra)
+            got = world.evaluate(item, now, True, {}, top=False)
             if isinstance(target, String):
+                old, new = target.grow(world.heap, len(got.text.encode()))
                 target.text += got.text
-            else:
-                got.build(world.heap)
+            else:  # listed first, so that a first element sizes the buffer of an empty Vec
                 target.parts.append((f"{{}}[{len(target.parts)}]", got))
+                old, new = target.grow(world.heap, 0)
+                got.build(world.heap)
             target.place(world.heap, target.home)
             var.marks.append((now.step, "mutate", ""))
             moved = f": the buffer moves {old:#x} → {new:#x}" if old is not None and new != old else ""
@@ -237,7 +277,7 @@ class Scope:
                 cell = world.cell_of(var)
                 check(world.loans, var, "share", now, world.lifetimes)
                 if cell.flag != 0:
-                    raise BorrowMutError("already borrowed: BorrowMutError", step=now.step, where=now.where, name=name)
+                    raise BorrowMutError(step=now.step, where=now.where, name=name)
             world.evaluate(value, now, False, {})
 
         def commit(now):

@@ -383,6 +383,32 @@ class Option(Value):
         return Option(self.inner.fresh() if self.parts else None)
 
 
+def type_of(value) -> str:
+    """A value's Rust type, ``_`` where an expression has not been evaluated yet (rustc would infer it)."""
+    try:
+        return value.type
+    except AttributeError:  # an Expr, here or inside
+        return "_"
+
+
+def same_type(a, b, resolve) -> bool:
+    """Whether two values have one Rust type, as the elements of a Vec must (rustc's E0308).
+
+    ``resolve`` gives the value an expression stands for (None: not known, so anything goes); an empty
+    Vec or a None takes its element type from the other, as rustc infers it.
+    """
+    a, b = resolve(a), resolve(b)
+    if a is None or b is None:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (Vec, Option, Box)):
+        return not a.parts or not b.parts or same_type(a.parts[0][1], b.parts[0][1], resolve)
+    if isinstance(a, Struct):
+        return a.name == b.name
+    return type_of(a) == type_of(b) or "_" in (type_of(a) + type_of(b))
+
+
 def wrap(value) -> object:
     """Python values as Rust ones: 5 → i32, "hi" → &str, None → None, [..] → vec![..]."""
     if isinstance(value, (Value, Expr)):

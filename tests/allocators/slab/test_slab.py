@@ -1,5 +1,8 @@
 """The slab allocator: Bonwick's object caches and the kmalloc ladder, checked through what users see."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from memlab.allocators.base import ALLOCATED, METADATA
@@ -7,7 +10,7 @@ from memlab.allocators.slab.cache import ConstructorFailed, SlabCache, WrongCach
 from memlab.allocators.slab.geometry import BASE, CACHE, INUSE, SLAB_STRUCT, plan
 from memlab.allocators.slab.geometry import FREE as HEAD
 from memlab.allocators.slab.info import slabinfo_text
-from memlab.allocators.slab.kmalloc import Slab
+from memlab.allocators.slab.kmalloc import KMALLOC_SIZES, Slab, kmalloc_name
 from memlab.contract import random_walk
 from memlab.errors import BadAlignment, BadRequest, BadSize, HeapCorruption, OutOfMemory
 from memlab.os import OS
@@ -246,13 +249,48 @@ def test_out_of_memory_without_free_slabs_changes_nothing():
         (65, "kmalloc-96"),
         (100, "kmalloc-128"),
         (129, "kmalloc-192"),
-        (8192, "kmalloc-8192"),
+        (1000, "kmalloc-1k"),
+        (5000, "kmalloc-8k"),
+        (8192, "kmalloc-8k"),
     ],
 )
 def test_kmalloc_picks_the_smallest_cache_that_fits(size, cache):
     heap = Slab()
     assert heap.cache_for(size).cache_name == cache
-    assert heap.ksize(heap.alloc(size)) == int(cache.split("-")[1])
+    assert kmalloc_name(heap.ksize(heap.alloc(size))) == cache
+
+
+def test_kmalloc_caches_are_named_as_linux_names_them():
+    """mm/slab_common.c's kmalloc_info: bytes below 1024, then KiB, then MiB."""
+    assert [c.cache_name for c in Slab().caches] == [
+        "kmalloc-8", "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192",
+        "kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k",
+    ]  # fmt: skip
+    assert [kmalloc_name(n) for n in (16384, 65536, 1 << 20, 2 << 20)] == [
+        "kmalloc-16k", "kmalloc-64k", "kmalloc-1M", "kmalloc-2M",
+    ]  # fmt: skip
+
+
+def real_kmalloc_caches() -> dict[int, str]:
+    """Object size -> name of this machine's plain kmalloc caches, read from /proc/slabinfo."""
+    try:
+        lines = Path("/proc/slabinfo").read_text().splitlines()
+    except OSError:
+        pytest.skip("/proc/slabinfo cannot be read here (not Linux, or not allowed)")
+    caches = {}
+    for line in lines[2:]:
+        name, _active, _num, objsize, *_ = line.split()
+        if re.fullmatch(r"kmalloc-\d+[kM]?", name):
+            caches[int(objsize)] = name
+    return caches
+
+
+def test_kmalloc_names_match_the_running_kernels_slabinfo():
+    """Measured: each kmalloc cache this kernel has is named as memlab names a cache of its size."""
+    real = real_kmalloc_caches()
+    shared = sorted(set(real) & set(KMALLOC_SIZES))
+    assert shared, f"no kmalloc cache of memlab's sizes in /proc/slabinfo: {real}"
+    assert [real[size] for size in shared] == [kmalloc_name(size) for size in shared]
 
 
 def test_power_of_two_caches_are_naturally_aligned():

@@ -28,8 +28,9 @@ def heap():
 def frozen(own: Ownership):
     """Everything a refused statement must leave alone: variables, loans, heap and its bytes."""
     h = own.allocator
-    data = h.memory.read(h.start, h.capacity) if h is not None else b""
-    return own.snapshot().state(), data
+    start, end = h.extent() if h is not None else (0, 0)
+    data = h.memory.read(start, end - start) if end > start else b""
+    return own.snapshot().state(), data, h.stats() if h is not None else None
 
 
 def refused(own: Ownership, code: str, statement, *args, **kw) -> OwnershipError:
@@ -421,3 +422,70 @@ def test_braces_say_in_words_what_they_do():
     assert said[2] == "{   (a block begins)"
     assert "}   (end of the block: drop `n`)" in said
     assert "}   (end of the block: drop `b`)" in said  # `a` was moved out: nothing to drop for it
+
+
+# -- a Vec holds elements of one type (rustc's E0308) ------------------------------------------------
+@pytest.mark.parametrize(
+    ("items", "expected", "found"),
+    [
+        ([1, Box(2)], "i32", "Box<i32>"),  # was accepted, and wrote 8-byte elements into a 4-byte-slot buffer
+        ([5, Vec([5])], "i32", "Vec<i32>"),
+        ([Box(1), String("abc")], "Box<i32>", "String"),
+        ([1, [2]], "i32", "Vec<i32>"),
+        ([Vec([1]), Vec([Box(2)])], "Vec<i32>", "Vec<Box<i32>>"),
+    ],
+)
+def test_a_vec_of_two_types_is_e0308_mismatched_types_and_changes_nothing(items, expected, found):
+    own = Ownership(memlab.allocator("freelist"))
+    with own.scope() as s:
+        s.let("keep", Box(7))
+        e = refused(own, "E0308", s.let, "v", Vec(items))
+        own.allocator.check()
+    assert str(e).startswith("error[E0308]: mismatched types\n")
+    assert f"expected `{expected}`, found `{found}`" in str(e)
+    assert "holds elements of one type" in str(e)
+
+
+def test_elements_of_one_type_are_accepted_and_an_empty_vec_takes_its_first_elements_type():
+    own = Ownership(memlab.allocator("freelist"))
+    with own.scope() as s:
+        s.let("x", Box(3))
+        s.let("v", Vec([Box(1), move("x"), Box(2)]))
+        s.let("w", Vec([Vec([]), Vec([Box(4)])]))
+        s.let("e", Vec([]), mut=True)
+        for i in range(5):  # an empty Vec's buffer is sized by the first element pushed (8-byte boxes here)
+            s.push("e", Box(i))
+            own.allocator.check()
+        assert s.use("e") == [0, 1, 2, 3, 4] and s.use("v") == [1, 3, 2]
+        refused(own, "E0308", s.push, "e", 5)
+    assert own.allocator.live() == {}
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "words"),
+    [
+        (move("r"), "E0308", "a Vec cannot hold itself"),  # was a RecursionError
+        (ref("r"), "E0502", "cannot borrow `r` as immutable because it is also borrowed as mutable"),  # was accepted
+        (ref_mut("r"), "E0499", "cannot borrow `r` as mutable more than once at a time"),
+    ],
+)
+def test_pushing_a_vec_into_itself_is_refused_as_rustc_refuses_it(item, code, words):
+    for start in ([1], []):
+        own = Ownership(memlab.allocator("freelist"))
+        with own.scope() as s:
+            s.let("r", Vec(start), mut=True)
+            e = refused(own, code, s.push, "r", item)
+            assert words in str(e)
+            assert s.use("r") == start
+        assert own.allocator.live() == {}
+
+
+def test_a_reference_cannot_become_an_element():
+    own = Ownership(memlab.allocator("freelist"))
+    with own.scope() as s:
+        s.let("x", 5)
+        s.let("v", Vec([1]), mut=True)
+        before = frozen(own)
+        with pytest.raises(BadRequest, match="memlab keeps references in variables only"):
+            s.push("v", ref("x"))
+        assert frozen(own) == before

@@ -1,0 +1,136 @@
+"""Run All in the browser course: seconds per notebook, exercise and solution in Chromium (Pyodide).
+
+The budget is absolute, unlike the other benchmarks' ratios: a learner who presses "Run All"
+should wait less than 60 s for any notebook (the kernel's start, about 10-30 s once per tab,
+comes on top and is printed apart). The site is built with ``memlab site build`` into a
+temporary folder (or ``--site DIR``), served on 127.0.0.1, and each notebook runs in a fresh
+browser context, one at a time (``--tabs N`` runs N at once, which is faster in total but slows
+each). No request leaves the machine: matplotlib, which the site loads from Pyodide's CDN, is
+replaced by a stand-in that draws nothing, so drawing a plot is the one thing not timed.
+
+Run: ``python benchmarks/bench_site.py [--site DIR] [--tabs N] [NAME ...]`` (NAME: part of a path)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from lite import Guard, SiteServer, execute, expose_app, run_notebooks  # noqa: E402
+
+BUDGET = 60.0
+
+NO_PLOTS = """
+import importlib.abc, importlib.machinery, sys, types
+
+
+class _Anything:
+    def __init__(self, *args, **kwargs): pass
+    def __call__(self, *args, **kwargs): return _Anything()
+    def __getattr__(self, name): return _Anything()
+    def __iter__(self): return iter((_Anything(), _Anything()))
+    def __getitem__(self, key): return _Anything()
+
+
+def _attribute(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Anything()
+
+
+class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "matplotlib":
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__getattr__ = _attribute
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module): pass
+
+
+sys.meta_path.insert(0, _NoPlots())
+"""
+
+
+def course_paths(names: list[str]) -> list[str]:
+    paths = [
+        p.relative_to(ROOT).as_posix()
+        for d in ("notebooks", "exercises", "solutions")
+        for p in sorted((ROOT / d).glob("*.ipynb"))
+    ]
+    return [p for p in paths if not names or any(n in p for n in names)]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", help="a site already built (default: build one now)")
+    parser.add_argument("--tabs", type=int, default=1)
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args(argv)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        print("skipped: Chromium is not installed")
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    from memlab.site import build
+    from memlab.site.pyodide import kernel_pins
+
+    with tempfile.TemporaryDirectory(prefix="memlab-bench-site-") as tmp:
+        site = Path(tmp) / "site"
+        shutil.copytree(args.site, site) if args.site else build(site, say=lambda line: None)
+        expose_app(site)
+        server = SiteServer(site)
+        guard = Guard(server.base, kernel_pins()[2])
+        rows = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium, args=["--headless=new", "--no-sandbox", "--disable-gpu"]
+            )
+
+            def new_context():
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.route("**/*", guard)
+                return context
+
+            def report(run):
+                errors = sum(o.get("output_type") == "error" for c in run.cells for o in c["outputs"])
+                ran = sum(c["count"] is not None for c in run.cells)
+                flag = "" if run.seconds <= BUDGET else f"  OVER {BUDGET:.0f} s"
+                rows.append(run.seconds)
+                print(
+                    f"{run.path:52} boot {run.boot_seconds:5.1f} s  run all {run.seconds:6.1f} s"
+                    f"  ({ran}/{len(run.cells)} cells, {errors} errors){flag}",
+                    flush=True,
+                )
+
+            paths = course_paths(args.names)
+            run_notebooks(
+                new_context,
+                server.base,
+                paths,
+                tabs=args.tabs,
+                before=lambda run: execute(run.page, NO_PLOTS),
+                after=report,
+            )
+            browser.close()
+        server.close()
+    if guard.violations:
+        print(f"requests that tried to leave the machine: {guard.violations}")
+    over = sum(s > BUDGET for s in rows)
+    print(f"\n{len(rows)} notebooks; slowest {max(rows, default=0):.1f} s; {over} over {BUDGET:.0f} s")
+    return 1 if over or guard.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
