@@ -128,6 +128,7 @@ def test_memory_counts_its_writes_and_where_the_last_went():
     m.hexdump(0, 16)
     assert m.writes == 4 and m.written == (32, 34)
 
+
 def first_fit_from_the_top(regions, limit, brk, length):
     """The address mmap must return: the highest gap that fits, walked mapping by mapping."""
     top = limit

@@ -139,7 +139,9 @@ class FreeListHeap(Allocator):
         accelerator = _choose("accelerator", accelerator, ACCELERATORS)
         if accelerator == "c" and fast.COMPILED is None:
             raise BadRequest("freelist accelerator='c': the C fast path was not built here (no C compiler at install)")
-        if accelerator == "python" and not fast.python_serves(kind != "implicit", fit, self.deferred, self.footless, place):
+        if accelerator == "python" and not fast.python_serves(
+            kind != "implicit", fit, self.deferred, self.footless, place
+        ):
             raise BadRequest(
                 "freelist accelerator='python': the Python fast path serves the implicit list's search, and the "
                 "explicit and segregated lists with first fit, immediate coalescing, front placement and footers "
@@ -179,8 +181,10 @@ class FreeListHeap(Allocator):
             self._extend(chunk)
         # the hot path this heap runs: "c" or "python" (.fast), or "off" (the readable path only)
         self.accelerator = "off"
-        if accelerator != "off" and self.accelerate and all(
-            getattr(type(self), name) is getattr(FreeListHeap, name) for name in _STEPS
+        if (
+            accelerator != "off"
+            and self.accelerate
+            and all(getattr(type(self), name) is getattr(FreeListHeap, name) for name in _STEPS)
         ):
             self.accelerator = fast.install(self, compiled=accelerator != "python")
 
