@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable, Sequence
 
 
-def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
-    """The fastest of ``repeat`` runs of ``fn()``, in seconds."""
+def best_of(fn: Callable[[], object], repeat: int = 5, clock: Callable[[], float] = time.perf_counter) -> float:
+    """The fastest of ``repeat`` runs of ``fn()``, in seconds of ``clock`` (``time.thread_time``: CPU time)."""
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 

@@ -5,6 +5,12 @@ at most 64 MiB of real memory (the host only backs the pages that are touched) a
 object per byte. Words are little-endian, as on x86-64 and most ARM machines. Addresses run from
 0 to ``size - 1``; anything else raises :class:`~memlab.errors.OutOfBounds`.
 
+Zeroing is what the simulated OS does to every page it hands out (``sbrk``, ``mmap``), as a real
+kernel does. Where the host allows it (Linux), :meth:`Memory.fill` zeroes the whole pages of a
+large range by handing them back to the host (``madvise(MADV_REMOVE)``), which reads as zeros
+afterwards, instead of writing every byte: a heap that grows by megabytes then costs what a real
+one costs, almost nothing, and holds no host memory for pages it never touches.
+
 In the browser (Pyodide) there are no pages that cost nothing until touched: WebAssembly's
 ``mmap`` takes and zeroes all the bytes at once, so each simulated memory really costs its size.
 A heap that a reference cycle keeps alive would hold its memory until the next garbage
@@ -27,6 +33,28 @@ WORD = 8
 
 ALIGNMENT = 8
 """Default payload alignment, as in CS:APP's malloc lab (double-word aligned)."""
+
+ZERO_BY_PAGES = 16 * mmap.PAGESIZE
+"""Zero ranges at least this long page by page, where the host can (see the module docstring)."""
+
+
+def _host_zeroes_pages() -> int | None:
+    """``mmap.MADV_REMOVE`` if handing pages of an anonymous mapping back makes them read as zeros here."""
+    option = getattr(mmap, "MADV_REMOVE", None)
+    if option is None or not hasattr(mmap.mmap, "madvise"):
+        return None
+    try:
+        probe = mmap.mmap(-1, 2 * mmap.PAGESIZE)
+        probe[:] = b"\xff" * len(probe)
+        probe.madvise(option, 0, mmap.PAGESIZE)
+        zeroed = probe[: mmap.PAGESIZE] == bytes(mmap.PAGESIZE) and probe[-1] == 0xFF
+        probe.close()
+    except Exception:  # any failure (a host without madvise, say) means: write the zeros
+        return None
+    return option if zeroed else None
+
+
+_ZERO_PAGES = _host_zeroes_pages()
 
 
 def is_power_of_two(n: int) -> bool:
@@ -80,6 +108,12 @@ class Memory:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else "too large for this machine"
             raise OutOfMemory(f"a simulated memory of {size:,} bytes cannot be mapped here ({reason})") from None
         self.size = size
+        self.writes = 0
+        """How many writes (``write``, ``fill``, ``write_word``, ``copy``) this memory has taken. An
+        allocator that keeps an index of its own tags compares it with the count it last saw, to
+        know whether anything else has written here since."""
+        self.written = (0, 0)
+        """The bytes ``[start, end)`` the last of those writes changed."""
         if host.in_browser():
             _ALIVE.add(self)
 
@@ -106,11 +140,19 @@ class Memory:
         """Store ``data`` at ``address``."""
         self._span(address, len(data))
         self._bytes[address : address + len(data)] = data
+        self.writes, self.written = self.writes + 1, (address, address + len(data))
 
     def fill(self, address: int, n: int, value: int = 0) -> None:
-        """Set ``n`` bytes from ``address`` to ``value``."""
+        """Set ``n`` bytes from ``address`` to ``value`` (zeros: whole pages by the host, where it can)."""
         self._span(address, n)
-        self._bytes[address : address + n] = bytes([value]) * n
+        if value == 0 and n >= ZERO_BY_PAGES and _ZERO_PAGES is not None:
+            low, high = align_up(address, mmap.PAGESIZE), align_down(address + n, mmap.PAGESIZE)
+            self._bytes[address:low] = bytes(low - address)
+            self._bytes.madvise(_ZERO_PAGES, low, high - low)
+            self._bytes[high : address + n] = bytes(address + n - high)
+        else:
+            self._bytes[address : address + n] = bytes([value]) * n
+        self.writes, self.written = self.writes + 1, (address, address + n)
 
     def read_word(self, address: int, width: int = WORD) -> int:
         """An unsigned little-endian integer of ``width`` bytes."""
@@ -121,12 +163,14 @@ class Memory:
         """Store ``value`` as an unsigned little-endian integer of ``width`` bytes."""
         self._span(address, width)
         self._bytes[address : address + width] = value.to_bytes(width, "little")
+        self.writes, self.written = self.writes + 1, (address, address + width)
 
     def copy(self, dest: int, src: int, n: int) -> None:
         """memmove: copy ``n`` bytes from ``src`` to ``dest`` (overlap allowed)."""
         self._span(src, n)
         self._span(dest, n)
         self._bytes.move(dest, src, n)
+        self.writes, self.written = self.writes + 1, (dest, dest + n)
 
     def hexdump(self, address: int, n: int, *, width: int = 16, group: int = 4) -> str:
         """A hexdump like ``xxd``: address, bytes in groups, printable characters."""

@@ -8,9 +8,11 @@ Follows the classic Linux process layout, simplified:
 * ``mmap`` hands out whole, zero-filled pages from the top of memory downwards, and ``munmap``
   gives them back (glibc does this for large requests).
 
-Every call is counted in ``syscalls``, because the course's point is that a good allocator
-rarely needs the kernel. A hard ``limit`` (the size of simulated memory) stands in for
-RLIMIT_AS: crossing it raises :class:`~memlab.errors.OutOfMemory` and changes nothing.
+Every call that succeeds is counted in ``syscalls``, because the course's point is that a good
+allocator rarely needs the kernel. A hard ``limit`` (the size of simulated memory) stands in for
+RLIMIT_AS: crossing it raises :class:`~memlab.errors.OutOfMemory` and changes nothing, the counts
+included (as ``Stats.allocs`` counts only the requests that succeed; failures count in
+``Stats.failures``).
 Simplifications: no virtual/physical split, no protection bits, and munmap of pages that are
 not mapped is an error here (Linux silently accepts it).
 
@@ -66,7 +68,6 @@ class OS:
 
     def sbrk(self, increment: int) -> int:
         """Move the break by ``increment`` bytes; return the old break (like sbrk(2))."""
-        self.syscalls["sbrk"] += 1
         new = self.brk_address + increment
         if new < self.heap_start:
             raise BadRequest(f"sbrk({increment}) would move the break below the heap start")
@@ -75,6 +76,7 @@ class OS:
                 f"sbrk({increment}) needs {new - self._ceiling()} bytes more than the OS has",
                 address=self.brk_address,
             )
+        self.syscalls["sbrk"] += 1
         old, self.brk_address = self.brk_address, new
         if increment > 0:
             self.memory.fill(old, increment)
@@ -100,7 +102,6 @@ class OS:
     def mmap(self, length: int) -> int:
         """Map ``length`` bytes (rounded up to pages) of zeroed memory; return the address."""
         check_size(length, "mmap length")
-        self.syscalls["mmap"] += 1
         length = align_up(length, self.page_size)
         for i in range(len(self._holes) - 1, -1, -1):  # the highest hole that fits, its top part
             start, size = self._holes[i]
@@ -119,6 +120,7 @@ class OS:
                     address=top,
                 )
             address = top - length
+        self.syscalls["mmap"] += 1
         bisect.insort(self._regions, (address, length))
         self.memory.fill(address, length)
         return address

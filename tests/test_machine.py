@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from memlab import OS, BadAlignment, BadRequest, BadSize, InvalidFree, Memory, OutOfBounds, OutOfMemory
-from memlab.memory import align_down, align_up, check_alignment, is_power_of_two
+from memlab.memory import ZERO_BY_PAGES, align_down, align_up, check_alignment, is_power_of_two
 
 
 def test_words_are_little_endian():
@@ -103,6 +103,30 @@ def test_mmap_zeroes_reused_pages():
     os.memory.write(a, b"secret")
     os.munmap(a, 4096)
     assert os.memory.read(os.mmap(4096), 6) == bytes(6)
+
+
+def test_zeroing_a_large_range_clears_its_pages_and_nothing_beside_it():
+    """Memory.fill hands whole pages back to the host where it can; they must read as zeros."""
+    m = Memory(4 * ZERO_BY_PAGES)
+    m.write(0, b"\xab" * len(m))
+    m.fill(3, 2 * ZERO_BY_PAGES + 5)  # neither end on a page boundary
+    assert m.read(0, 3) == b"\xab" * 3
+    assert m.read(3, 2 * ZERO_BY_PAGES + 5) == bytes(2 * ZERO_BY_PAGES + 5)
+    assert m.read(2 * ZERO_BY_PAGES + 8, 7) == b"\xab" * 7
+    m.fill(0, len(m), 0x5A)  # other values byte by byte
+    assert m.read(0, len(m)) == b"\x5a" * len(m)
+
+
+def test_memory_counts_its_writes_and_where_the_last_went():
+    """An allocator that indexes its own tags (the free list's accelerator) reads these."""
+    m = Memory(64)
+    m.write(8, b"ab")
+    m.write_word(16, 1, width=4)
+    m.fill(0, 4)
+    m.copy(32, 8, 2)
+    m.read(0, 8)
+    m.hexdump(0, 16)
+    assert m.writes == 4 and m.written == (32, 34)
 
 
 def first_fit_from_the_top(regions, limit, brk, length):

@@ -188,7 +188,7 @@ def mutant_fast_path(old: str, new: str):
 
 
 def test_the_suite_catches_an_explicit_list_fast_path_that_never_merges_left(monkeypatch):
-    mutant = mutant_fast_path("if not left & ALLOC:  # cases 3 and 4", "if False:  # cases 3 and 4")
+    mutant = mutant_fast_path("if not prev & ALLOC:  # cases 3 and 4", "if False:  # cases 3 and 4")
     monkeypatch.setattr(heap, "fast", mutant)
     build = lambda: memlab.allocator("freelist:list=explicit,limit=49152,chunk=1024,accelerator=python")  # noqa: E731
     with pytest.raises(ContractViolation, match="coalescing missed them"):

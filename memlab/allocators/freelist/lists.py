@@ -1,20 +1,27 @@
-"""How a free-list heap finds its free blocks (CS:APP 9.9.13-9.9.14).
+"""How a free-list heap finds its free blocks: ``find_fit`` (CS:APP 9.9.7, 9.9.13-9.9.14).
 
 * :class:`ImplicitList` keeps no list at all: a search walks every block, allocated or free,
   from header to header, so it costs O(all blocks).
-* :class:`LinkedLists` threads free blocks on doubly linked lists whose ``pred``/``succ`` words
+* :class:`LinkedLists` threads free blocks on doubly linked lists whose ``PRED``/``SUCC`` words
   live *inside* the free blocks (payload words 0 and 1, 4 bytes each), so a search costs
   O(free blocks). One list is CS:APP's *explicit* list; :data:`SIZE_CLASSES` lists, one per size
   class, are its *segregated fits*. Each list is LIFO (insert at the front, O(1)) or address
   ordered (insert in place, O(n), better utilization). As malloclab requires, the list heads are
   words in the heap itself, below the prologue, so a hexdump shows them.
 
+A walk along a linked list stops at the first block that fits or at a 0 link. A stray write (an
+overflow, a learner's ``place`` or ``coalesce``) can make the links a cycle, and then it would
+never stop: so a walk that has read more blocks than the heap can hold (its break / 16, the
+smallest block) stops with :class:`~memlab.errors.HeapCorruption` naming the block it reached
+twice, as ``check()`` would. A walk along the implicit list cannot cycle (every step moves up);
+it stops at a free block of size 0 (see ``FreeListHeap.walk``).
+
 Four-byte links are CS:APP's 32-bit layout, and they are why the minimum block stays 16 bytes
 (header, two links, footer). With the 8-byte pointers of a 64-bit machine a free block would need
 4 + 8 + 8 + 4 = 24 bytes. The heap refuses a memory of more than 4 GiB, so a 4-byte link holds
 any address in it.
 
-Both support every placement policy of :mod:`.lists`. Next fit keeps one roving pointer
+Both support every placement policy below. Next fit keeps one roving pointer
 (one per size class for segregated fits), as CS:APP's ``mm.c`` keeps its ``rover``.
 """
 
@@ -22,16 +29,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from ...errors import HeapCorruption
+from .tags import ALLOC, GET, HDRP, MIN_BLOCK, PRED, PRED_PTR, PUT, SUCC, SUCC_PTR, WSIZE
+
 # -- Placement policies: which free block a request goes into (CS:APP 9.9.7; Knuth, TAOCP 2.5).
 #
 # Each policy reads candidate blocks one by one, as ``(bp, tag)`` pairs where ``tag`` is the
 # block's header word, and returns ``(bp, size, examined)``: the chosen block (0 if none fits) and
 # how many headers it read, the cost of the search. A free block's tag *is* its size, because the
-# allocated bit is the only flag in use.
+# allocated bit is the only flag a free block's header carries.
 #
 # * **first fit** takes the first block that is large enough;
 # * **next fit** (Knuth) is first fit that starts where the previous search stopped, its
-#   *roving pointer*; the free lists supply that rotated order, so it uses :func:`first_fit`;
+#   *roving pointer*; the lists supply that rotated order, so it uses :func:`first_fit`;
 # * **best fit** takes the smallest block that is large enough (stopping early on an exact fit);
 # * **worst fit** takes the largest block, hoping the remainder stays useful (OSTEP ch. 17).
 
@@ -44,7 +54,7 @@ def first_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
     examined = 0
     for bp, tag in candidates:
         examined += 1
-        if tag >= asize and not tag & 1:
+        if tag >= asize and not tag & ALLOC:
             return bp, tag, examined
     return 0, 0, examined
 
@@ -54,7 +64,7 @@ def best_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
     examined = best = best_size = 0
     for bp, tag in candidates:
         examined += 1
-        if tag >= asize and not tag & 1 and (not best or tag < best_size):
+        if tag >= asize and not tag & ALLOC and (not best or tag < best_size):
             best, best_size = bp, tag
             if tag == asize:
                 break
@@ -66,7 +76,7 @@ def worst_fit(candidates: Candidates, asize: int) -> tuple[int, int, int]:
     examined = best = best_size = 0
     for bp, tag in candidates:
         examined += 1
-        if not tag & 1 and tag > best_size:
+        if not tag & ALLOC and tag > best_size:
             best, best_size = bp, tag
     return (best, best_size, examined) if best_size >= asize else (0, 0, examined)
 
@@ -81,6 +91,42 @@ PLACEMENTS: dict[str, Placement] = {
 ROVING = frozenset({"next"})
 """Policies whose search starts at a roving pointer instead of the start of the list."""
 
+
+class FreeBlocks:
+    """What every kind of list keeps: the placement policy, next fit's rovers, the search counts.
+
+    The counts are the readable path's; an accelerator (:mod:`.fast`) keeps its own and hands
+    them over through ``fast_counts``, so ``searches`` and ``examined`` count both.
+    """
+
+    kind = ""
+    heads = 0
+
+    def __init__(self, heap, fit: str, rovers: int) -> None:
+        self.heap = heap
+        self.w = heap._w
+        self.fit = fit
+        self._place = PLACEMENTS[fit]
+        self.roving = fit in ROVING
+        self.rovers = [0] * rovers  # next fit's roving pointers (block pointers; 0: none yet)
+        self._searches = self._examined = 0
+        self.fast_counts = lambda: (0, 0)  # the accelerator's own (searches, examined), once installed
+
+    @property
+    def searches(self) -> int:
+        """Searches made, on either path."""
+        return self._searches + self.fast_counts()[0]
+
+    @property
+    def examined(self) -> int:
+        """Blocks examined by those searches."""
+        return self._examined + self.fast_counts()[1]
+
+    def most_blocks(self) -> int:
+        """The most blocks the heap can hold now: a longer walk has met a cycle."""
+        return self.heap.os.brk_address // MIN_BLOCK
+
+
 # -- The implicit free list (CS:APP 9.9.6-9.9.7): no list at all, the headers chain every block.
 #
 # A search walks every block, allocated or free, from header to header (the heap's ``walk``), so
@@ -88,23 +134,23 @@ ROVING = frozenset({"next"})
 # as CS:APP's ``mm.c`` keeps its ``rover``, and starts each search there.
 
 
-class ImplicitList:
+class ImplicitList(FreeBlocks):
     """No list: the heap's own headers chain every block in address order."""
 
     kind = "implicit"
     heads = 0
 
     def __init__(self, heap, fit: str) -> None:
-        self.heap = heap
-        self.fit = fit
-        self._place = PLACEMENTS[fit]
-        self.roving = fit in ROVING
-        self.rover = 0  # a block pointer; 0 until the first search
-        self.searches = self.examined = 0
+        super().__init__(heap, fit, rovers=1)
+
+    @property
+    def rover(self) -> int:
+        """Next fit's roving pointer: the block the last search took (0 before the first)."""
+        return self.rovers[0]
 
     def _rotated(self):
         """Knuth's next fit order: from the rover to the end, then from the start to the rover."""
-        rover, walk = self.rover, self.heap.walk
+        rover, walk = self.rovers[0], self.heap.walk
         yield from walk(rover)
         for bp, tag in walk():
             if bp == rover:
@@ -112,11 +158,12 @@ class ImplicitList:
             yield bp, tag
 
     def find(self, asize: int) -> tuple[int, int]:
-        self.searches += 1
-        bp, size, n = self._place(self._rotated() if self.roving and self.rover else self.heap.walk(), asize)
-        self.examined += n
+        """find_fit: the placement policy over every block, from the start or from the rover."""
+        self._searches += 1
+        bp, size, n = self._place(self._rotated() if self.roving and self.rovers[0] else self.heap.walk(), asize)
+        self._examined += n
         if bp and self.roving:
-            self.rover = bp
+            self.rovers[0] = bp
         return bp, size
 
     def insert(self, bp: int, size: int) -> None:
@@ -127,8 +174,8 @@ class ImplicitList:
 
     def merged(self, bp: int, size: int) -> None:
         """Block starts inside [bp, bp + size) are gone; the rover must not point at one."""
-        if bp < self.rover < bp + size:
-            self.rover = bp
+        if bp < self.rovers[0] < bp + size:
+            self.rovers[0] = bp
 
     def free_lists(self) -> tuple[tuple[int, ...], ...]:
         return ()
@@ -137,6 +184,8 @@ class ImplicitList:
         if self.rover and self.rover not in starts:
             heap._corrupt(f"next-fit rover {self.rover:#x} is not the start of a block", self.rover)
 
+
+# -- Explicit and segregated lists (CS:APP 9.9.13-9.9.14): links inside the free blocks.
 
 SIZE_CLASSES = 15
 """Segregated classes: 16, 24, ..., 64 bytes exactly, then powers of two up to 8 KiB, then more."""
@@ -159,53 +208,42 @@ def class_range(k: int) -> tuple[int, int | None]:
     return (1 << (k - 1)) + 8, (1 << k) if k < SIZE_CLASSES - 1 else None
 
 
-class LinkedLists:
+class LinkedLists(FreeBlocks):
     """Explicit (one list) or segregated (one list per size class) free lists, links in the blocks."""
 
     def __init__(self, heap, fit: str, order: str, classes: int) -> None:
-        self.heap = heap
+        super().__init__(heap, fit, rovers=classes)
         self.kind = "explicit" if classes == 1 else "segregated"
-        self.fit = fit
         self.order = order
         self.heads = classes
-        self.w = heap._w
-        self.head_base = 0  # word index of the first head; the heap sets it once it has memory
-        self._place = PLACEMENTS[fit]
-        if fit == "first":
-            self.find = self._first_fit  # the hot path, without the generic search's generators
-        self.roving = fit in ROVING
-        self.rovers = [0] * classes
-        self._searches = self._examined = 0
-        self.fast_counts = lambda: (0, 0)  # the fast path's own (searches, examined), if installed
+        self.heads_address = 0  # the first head word; the heap sets it once it has memory
         self._table = [self._class(s) for s in range(0, _TABLE_MAX + 1, 8)]
 
     def _class(self, size: int) -> int:
         return 0 if self.heads == 1 else size_class(size)
 
-    @property
-    def searches(self) -> int:
-        """Searches made, on either path."""
-        return self._searches + self.fast_counts()[0]
-
-    @property
-    def examined(self) -> int:
-        """Blocks examined by those searches."""
-        return self._examined + self.fast_counts()[1]
-
     def class_of(self, size: int) -> int:
-        """The list a free block of ``size`` bytes belongs on."""
+        """The list a free block of ``size`` bytes belongs on (and where a search for one starts)."""
         return self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1
+
+    def head(self, k: int) -> int:
+        """The address of list ``k``'s head word."""
+        return self.heads_address + WSIZE * k
 
     def nodes(self, k: int, start: int = 0):
         """List ``k`` as (bp, tag), from ``start`` (default: its head) to its end."""
         w = self.w
-        bp = start or w[self.head_base + k]
+        bp = first = start or GET(w, self.head(k))
+        left = self.most_blocks()
         while bp:
-            i = bp >> 2
-            yield bp, w[i - 1]
-            bp = w[i + 1]
+            if not left:
+                self.cycle(k, first)
+            left -= 1
+            yield bp, GET(w, HDRP(bp))
+            bp = SUCC(w, bp)
 
     def _rotated(self, k: int):
+        """Next fit's order: from list ``k``'s rover to its end, then from its head to the rover."""
         rover = self.rovers[k]
         yield from self.nodes(k, rover)
         for bp, tag in self.nodes(k):
@@ -214,13 +252,13 @@ class LinkedLists:
             yield bp, tag
 
     def find(self, asize: int) -> tuple[int, int]:
-        """Search the class of ``asize`` and then larger ones (worst fit: largest first)."""
+        """find_fit: search the class of ``asize`` and then larger ones (worst fit: largest first)."""
         self._searches += 1
-        w, base, place = self.w, self.head_base, self._place
-        first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
+        w, place = self.w, self._place
+        first = self.class_of(asize)
         order = range(self.heads - 1, first - 1, -1) if self.fit == "worst" else range(first, self.heads)
         for k in order:
-            if not w[base + k]:
+            if not GET(w, self.head(k)):
                 continue
             rotate = self.roving and self.rovers[k]
             bp, size, n = place(self._rotated(k) if rotate else self.nodes(k), asize)
@@ -231,79 +269,70 @@ class LinkedLists:
                 return bp, size
         return 0, 0
 
-    def _first_fit(self, asize: int) -> tuple[int, int]:
-        """:func:`.freelist_fit.first_fit` over the lists, written out: the allocator's hot path."""
-        self._searches += 1
-        w, base, examined = self.w, self.head_base, 0
-        first = self._table[asize >> 3] if asize <= _TABLE_MAX else self.heads - 1
-        for k in range(first, self.heads):
-            bp = w[base + k]
-            while bp:
-                examined += 1
-                tag = w[(bp >> 2) - 1]
-                if tag >= asize:  # listed blocks are free, so the tag is the size
-                    self._examined += examined
-                    return bp, tag
-                bp = w[(bp >> 2) + 1]
-        self._examined += examined
-        return 0, 0
-
     def insert(self, bp: int, size: int) -> None:
         """Link a free block: at the front (LIFO) or before the first higher address."""
         w = self.w
-        head = self.head_base + (self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1)
-        i = bp >> 2
-        pred, succ = 0, w[head]
+        k = self.class_of(size)
+        pred, succ = 0, GET(w, self.head(k))
         if self.order == "address":
+            first, left = succ, self.most_blocks()
             while succ and succ < bp:
-                pred, succ = succ, w[(succ >> 2) + 1]
-        w[i], w[i + 1] = pred, succ
-        if pred:
-            w[(pred >> 2) + 1] = bp
-        else:
-            w[head] = bp
+                if not left:
+                    self.cycle(k, first)
+                left -= 1
+                pred, succ = succ, SUCC(w, succ)
+        PUT(w, PRED_PTR(bp), pred)
+        PUT(w, SUCC_PTR(bp), succ)
+        PUT(w, SUCC_PTR(pred) if pred else self.head(k), bp)
         if succ:
-            w[succ >> 2] = bp
+            PUT(w, PRED_PTR(succ), bp)
 
     def remove(self, bp: int, size: int) -> None:
-        """Unlink a free block in O(1) through its own pred and succ words."""
+        """Unlink a free block in O(1) through its own PRED and SUCC words."""
         w = self.w
-        k = self._table[size >> 3] if size <= _TABLE_MAX else self.heads - 1
-        i = bp >> 2
-        pred, succ = w[i], w[i + 1]
-        if pred:
-            w[(pred >> 2) + 1] = succ
-        else:
-            w[self.head_base + k] = succ
+        k = self.class_of(size)
+        pred, succ = PRED(w, bp), SUCC(w, bp)
+        PUT(w, SUCC_PTR(pred) if pred else self.head(k), succ)
         if succ:
-            w[succ >> 2] = pred
+            PUT(w, PRED_PTR(succ), pred)
         if self.rovers[k] == bp:
             self.rovers[k] = succ
 
     def merged(self, bp: int, size: int) -> None:
         """Nothing to do: merged-away blocks were unlinked (and rovers moved) by :meth:`remove`."""
 
+    def cycle(self, k: int, start: int) -> None:
+        """A walk of list ``k`` from ``start`` outran the heap: raise HeapCorruption naming the block met twice."""
+        w, seen, bp, most = self.w, set(), start, self.most_blocks()
+        while bp and bp not in seen and len(seen) <= most:
+            seen.add(bp)
+            bp = SUCC(w, bp)
+        where = f"free list {k}" if self.heads > 1 else "the free list"
+        if bp in seen:
+            raise HeapCorruption(f"{where} reaches {bp:#x} twice: its links form a cycle", address=bp)
+        raise HeapCorruption(f"{where} links more than {most} blocks, more than the heap can hold", address=start)
+
     def free_lists(self) -> tuple[tuple[int, ...], ...]:
         """The block pointers on each list, in list order (checked reads; stops at a cycle)."""
         read, limit = self.heap.memory.read_word, self.heap.os.brk_address
         lists = []
         for k in range(self.heads):
-            bp, seen = read(self.heap.heads_address + 4 * k, 4), []
-            while bp and len(seen) < limit // 16 and 0 < bp < limit:
+            bp, seen = read(self.head(k), WSIZE), []
+            while bp and len(seen) < limit // MIN_BLOCK and 0 < bp < limit:
                 seen.append(bp)
-                bp = read(bp + 4, 4)
+                bp = read(SUCC_PTR(bp), WSIZE)
             lists.append(tuple(seen))
         return tuple(lists)
 
     def check(self, heap, free: set[int], starts: set[int]) -> None:
         """Every link in bounds and consistent, every free block listed once, in its class."""
-        w = heap._w  # every address is bounds-checked before it is read
-        lo, hi = heap.first_bp, heap.os.brk_address - 4
+        w = self.w  # every address is bounds-checked before it is read
+        lo, hi = heap.first_bp, heap.os.brk_address - WSIZE
         listed: set[int] = set()
         for k in range(self.heads):
             where = f"free list {k}" if self.heads > 1 else "the free list"
             on_list: set[int] = set()
-            pred, bp = 0, w[self.head_base + k]
+            pred, bp = 0, GET(w, self.head(k))
             while bp:
                 if not (lo <= bp < hi and bp % 8 == 0):
                     heap._corrupt(f"{where} links to {bp:#x}, outside the heap's blocks", bp)
@@ -312,15 +341,14 @@ class LinkedLists:
                 if bp in listed or bp in on_list:
                     heap._corrupt(f"{where} reaches {bp:#x} twice (a cycle, or a block on two lists)", bp)
                 on_list.add(bp)
-                i = bp >> 2
-                if w[i] != pred:
-                    heap._corrupt(f"free block {bp:#x} has pred {w[i]:#x}, expected {pred:#x}", bp)
-                k_size = self.class_of(w[i - 1])
-                if k_size != k:
-                    heap._corrupt(f"free block {bp:#x} of {w[i - 1]} bytes is on list {k}, not {k_size}", bp)
+                if PRED(w, bp) != pred:
+                    heap._corrupt(f"free block {bp:#x} has pred {PRED(w, bp):#x}, expected {pred:#x}", bp)
+                size = GET(w, HDRP(bp))
+                if self.class_of(size) != k:
+                    heap._corrupt(f"free block {bp:#x} of {size} bytes is on list {k}, not {self.class_of(size)}", bp)
                 if self.order == "address" and pred > bp:
                     heap._corrupt(f"{where} is not in address order at {bp:#x}", bp)
-                pred, bp = bp, w[i + 1]
+                pred, bp = bp, SUCC(w, bp)
             rover = self.rovers[k]
             if rover and rover not in on_list:
                 heap._corrupt(f"next-fit rover of {where} points at {rover:#x}, which is not on it", rover)
@@ -330,7 +358,7 @@ class LinkedLists:
             heap._corrupt(f"free block {bp:#x} is on no free list", bp)
 
 
-def make_lists(heap, kind: str, fit: str, order: str):
+def make_lists(heap, kind: str, fit: str, order: str) -> ImplicitList | LinkedLists:
     """The list policy for ``kind``: implicit, explicit or segregated."""
     if kind == "implicit":
         return ImplicitList(heap, fit)

@@ -40,9 +40,10 @@ def block_size(heap: FreeListHeap, bp: int) -> int:
 class ClassHeap(FreeListHeap):
     """A segregated FreeListHeap whose class bounds, size_class and find_fit may be the learner's."""
 
+    accelerate = False  # its lists' table changes after construction: the readable path reads it
+
     def __init__(self, bounds=MEMLAB, *, size_class=None, find_fit=None, chunk: int = 1024, limit: int = 1 << 20):
         super().__init__(list="segregated", chunk=chunk, limit=limit)
-        self.__dict__.pop("_alloc", None), self.__dict__.pop("_free", None)  # the readable paths
         self.bounds, self.classes, self.heads_read = tuple(bounds), SIZE_CLASSES, []
         classify = size_class or (lambda size, b: bisect_left(b, size))
         ((bp, tag),) = [node for k in range(SIZE_CLASSES) for node in self.lists.nodes(k)]
