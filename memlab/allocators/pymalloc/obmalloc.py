@@ -497,23 +497,26 @@ class PyMalloc(Allocator):
         self.step += 1
         old = self._live_size(address, "realloc")
         self._valid_size(new_size)
-        self._counts["reallocs"] += 1
         if new_size == old:
+            self._counts["reallocs"] += 1
             return address
         new = self._relay(self.child.realloc, address, new_size)
         self._peak_footprint = max(self._peak_footprint, self.footprint)
+        self._counts["reallocs"] += 1  # counted once it succeeded, as Stats says
         if new == address:
             self._set_size(address, new_size)
             if self.recorder is not None:
                 self._emit(Resize(self.step, address, old, new_size))
             return address
         since = self.step
+        self._counts["allocs"] += 1  # a move is an allocation and a free, as in Allocator.realloc
+        self._counts["frees"] += 1
         del self._live[address]
         self._freed[address] = since
         self._freed.pop(new, None)
         self._live[new] = (new_size, since)
+        self._peak_live = max(self._peak_live, self._live_bytes + new_size)  # both blocks live for a moment
         self._live_bytes += new_size - old
-        self._peak_live = max(self._peak_live, self._live_bytes)
         if self.recorder is not None:
             self._emit(Move(self.step, address, new, min(old, new_size)))
         return new

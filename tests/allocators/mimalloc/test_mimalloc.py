@@ -219,7 +219,7 @@ def test_bad_input_is_a_typed_error_that_changes_nothing():
     with pytest.raises(memlab.BadRequest, match="thread -1 is not a thread number"):
         heap.alloc(8, thread=-1)
     assert heap.snapshot() == before
-    with pytest.raises(memlab.BadRequest, match="segment size 12345"):
+    with pytest.raises(memlab.BadRequest, match="mimalloc segment_size=12345"):
         MiMalloc(segment_size=12345)
 
 
