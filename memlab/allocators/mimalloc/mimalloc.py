@@ -121,7 +121,9 @@ class MiMalloc(Allocator):
     def __init__(self, *, segment_size: int = SEGMENT_SIZE, **kw) -> None:
         super().__init__(**kw)
         if not is_power_of_two(segment_size) or segment_size < 16 * SLICE_SIZE:
-            raise BadRequest(f"mimalloc segment_size={segment_size!r}: not a power of two of at least 1 MiB (16 slices)")
+            raise BadRequest(
+                f"mimalloc segment_size={segment_size!r}: not a power of two of at least 1 MiB (16 slices)"
+            )
         self.segment_size, self.slice_size = segment_size, SLICE_SIZE
         self.large_obj_max = segment_size // 2  # MI_LARGE_OBJ_SIZE_MAX
         self.alignment_max = segment_size // 2  # MI_ALIGNMENT_MAX

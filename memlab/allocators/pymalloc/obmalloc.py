@@ -141,16 +141,22 @@ class PyMalloc(Allocator):
     ) -> None:
         super().__init__(**kw)
         if not is_power_of_two(pool_size) or pool_size < self.os.page_size:
-            raise BadRequest(f"pymalloc pool_size={pool_size!r}: not a power of two of at least a page ({self.os.page_size})")
+            raise BadRequest(
+                f"pymalloc pool_size={pool_size!r}: not a power of two of at least a page ({self.os.page_size})"
+            )
         if not is_power_of_two(arena_size) or arena_size < 2 * pool_size:
             raise BadRequest(
                 f"pymalloc arena_size={arena_size!r}, pool_size={pool_size!r}: the arena must be a power of two "
                 "holding at least two pools"
             )
         if arena_size > self.os.limit:
-            raise BadRequest(f"pymalloc arena_size={arena_size}: larger than the simulated memory ({self.os.limit:,} bytes)")
+            raise BadRequest(
+                f"pymalloc arena_size={arena_size}: larger than the simulated memory ({self.os.limit:,} bytes)"
+            )
         if (pool_size - POOL_OVERHEAD) // SMALL_REQUEST_THRESHOLD < 2:
-            raise BadRequest(f"pymalloc pool_size={pool_size}: a pool cannot hold two {SMALL_REQUEST_THRESHOLD}-byte blocks")
+            raise BadRequest(
+                f"pymalloc pool_size={pool_size}: a pool cannot hold two {SMALL_REQUEST_THRESHOLD}-byte blocks"
+            )
         self.arena_size, self.pool_size = arena_size, pool_size
         self.arena_bits = arena_size.bit_length() - 1
         self.max_pools = arena_size // pool_size  # MAX_POOLS_IN_ARENA
@@ -186,7 +192,11 @@ class PyMalloc(Allocator):
         if offsets is None:
             return None
         page = self.os.page_size
-        if not isinstance(offsets, (tuple, list)) or not offsets or any(type(o) is not int or o < 0 or o >= self.pool_size or o % page for o in offsets):
+        if (
+            not isinstance(offsets, (tuple, list))
+            or not offsets
+            or any(type(o) is not int or o < 0 or o >= self.pool_size or o % page for o in offsets)
+        ):
             raise BadRequest(
                 f"pymalloc arena_offsets={offsets!r}: expected offsets from pool alignment, multiples of the "
                 f"{page}-byte page below the pool size {self.pool_size}"
