@@ -27,6 +27,7 @@ Declare = Callable[[argparse.ArgumentParser], Runner]
 COMMANDS: dict[str, Declare] = {
     "replay": traces.replay_command,
     "trace record": traces.trace_record_command,
+    "trace record-python": traces.trace_record_python_command,
     "trace convert": traces.trace_convert_command,
     "trace generate": traces.trace_generate_command,
     "trace info": traces.trace_info_command,

@@ -2,11 +2,11 @@
 
 As Zig's ``std/heap.zig`` names its allocators in one file, :data:`STRATEGIES` names memlab's:
 one module for each simple strategy, a folder for each family (:mod:`.freelist`, :mod:`.slab`,
-:mod:`.tcmalloc`). ``memlab.allocator("buddy", max_order=10)`` builds any of them by name
-(:mod:`.registry`); each entry also says whether a real program's trace can go through it and
-how the property suite should exercise it, including ``varies``: every option that changes the
-algorithm, with all its values, from which the suite picks few configurations that hold every
-value and every pair of values (:mod:`.covering`).
+:mod:`.tcmalloc`, :mod:`.pymalloc`, :mod:`.mimalloc`). ``memlab.allocator("buddy", max_order=10)``
+builds any of them by name (:mod:`.registry`); each entry also says whether a real program's
+trace can go through it and how the property suite should exercise it, including ``varies``:
+every option that changes the algorithm, with all its values, from which the suite picks few
+configurations that hold every value and every pair of values (:mod:`.covering`).
 """
 
 from .arena import Arena, ArenaReset
@@ -14,9 +14,11 @@ from .base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block, HeapSnapsho
 from .buddy import Buddy, BuddySnapshot, fragmentation_at_peak, internal_fragmentation
 from .bump import Bump
 from .freelist import FreeListHeap
+from .mimalloc import MiMalloc
 from .objectpool import Handle, ObjectPool, PooledObjects, PoolExhausted
 from .page import PageAllocator
 from .pool import Pool
+from .pymalloc import PyMalloc
 from .region import Regions
 from .registry import REGISTRY, Entry, allocator, entry, names, parse_spec, register
 from .slab import KMALLOC_SIZES, MagazineCache, Slab, SlabCache
@@ -135,6 +137,22 @@ STRATEGIES = (
             "grow_pages": (16, 1),
         },
     ),
+    entry(
+        "pymalloc",
+        PyMalloc,
+        max_request=1024,
+        aligns=(None, 16, 64),
+        test_options={"limit": 16 << 20},
+        varies={"pool_size": (1 << 14, 4096), "arena_size": (1 << 20, 256 << 10)},  # 3.10+ and before
+    ),
+    entry(
+        "mimalloc",
+        MiMalloc,
+        max_request=40_000,
+        aligns=(None, 16, 64, 4096),
+        test_options={"limit": 64 << 20},
+        varies={"segment_size": (4 << 20, 1 << 20)},  # small segments: many segments, large objects sooner
+    ),
 )
 """The strategies, in the order the course meets them."""
 
@@ -159,11 +177,13 @@ __all__ = [
     "Handle",
     "HeapSnapshot",
     "MagazineCache",
+    "MiMalloc",
     "ObjectPool",
     "PageAllocator",
     "Pool",
     "PoolExhausted",
     "PooledObjects",
+    "PyMalloc",
     "Regions",
     "Slab",
     "SlabCache",

@@ -7,9 +7,13 @@ Johnstone and Wilson's measurements.
 ``survival(trace)`` how soon its blocks die (the generational hypothesis).
 The machine's production allocators (``"glibc"``, ``"libjemalloc"``, ``"libmimalloc"``,
 ``"libtcmalloc"``) replay natively in processes of their own: :mod:`.production`.
+``record_python(code)`` records what the real CPython asks of its own allocator while running
+``code`` (:mod:`.cpython`), and ``cpython.load("dicts")`` one of the shipped recordings;
+``mipages.compare(trace)`` puts the real libmimalloc's pages beside memlab's mimalloc's.
 """
 
-from . import production, shipped
+from . import cpython, mipages, production, shipped
+from .cpython import PythonRecording, RecorderUnavailable, record_python
 from .generators import GENERATORS, generate, suite
 from .lifetimes import Survival, lifetimes, survival
 from .rep import ALLOC, FREE, REALLOC, Trace, TraceError, format_rep, from_ops, parse_rep, read_rep, write_rep
@@ -25,17 +29,21 @@ __all__ = [
     "KEYS",
     "REALLOC",
     "Process",
+    "PythonRecording",
+    "RecorderUnavailable",
     "Result",
     "Survival",
     "Trace",
     "TraceError",
     "as_json",
     "build",
+    "cpython",
     "describe",
     "format_rep",
     "from_ops",
     "general_purpose",
     "generate",
+    "mipages",
     "html_table",
     "lifetimes",
     "live_curve",
@@ -45,6 +53,7 @@ __all__ = [
     "read_log",
     "read_rep",
     "record",
+    "record_python",
     "replay",
     "replay_all",
     "shipped",

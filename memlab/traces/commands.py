@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import BadRequest, NeedsMachine
 from . import production, shipped
+from .cpython import record_python
 from .generators import GENERATORS, generate
 from .lineup import build
 from .rep import Trace, read_rep, write_rep
@@ -152,6 +153,50 @@ def trace_record_command(parser: argparse.ArgumentParser):
         processes = record(cmd, name=name, env=env, quiet=False)
         _write(processes, args.output, Path(cmd[0]).name, stream=sys.stderr)  # stdout is the program's
         return 0
+
+    return run
+
+
+def trace_record_python_command(parser: argparse.ArgumentParser):
+    """record what CPython asks of its own allocator (pymalloc) and check memlab's pymalloc against it.
+
+    Run FILE (or -c CODE) in a fresh CPython like this one, record every call the interpreter makes
+    to pymalloc from start-up on, write the calls as a .rep trace, replay them into memlab's pymalloc
+    and compare its report with the real sys._debugmallocstats() of the same run. Exit status 1 if
+    any number differs. Example: memlab trace record-python -c 'import json' -o json.rep
+    """
+    parser.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a Python file to run")
+    parser.add_argument("-c", dest="code", metavar="CODE", help="Python code to run instead of a file")
+    parser.add_argument("-o", "--output", type=Path, help="the .rep file to write (default: NAME.rep)")
+    parser.add_argument("-S", "--no-site", action="store_true", help="do not import the site module (like python -S)")
+    parser.add_argument("--table", action="store_true", help="print pools and blocks per size class, real and memlab's")
+
+    def run(args: argparse.Namespace) -> int:
+        if (args.code is None) == (args.file is None):
+            raise BadRequest("trace record-python needs a FILE or -c CODE (one of the two)")
+        if args.file is not None:
+            try:
+                code = args.file.read_text()
+            except OSError as e:
+                raise BadRequest(f"{args.file}: cannot read: {e.strerror or e}") from None
+        else:
+            code = args.code
+        name = (args.output or args.file or Path("python")).stem
+        recording = record_python(code, name=name, site=not args.no_site)
+        trace = recording.trace
+        file = write_rep(trace, args.output or Path(f"{name}.rep"))
+        c = trace.counts()
+        counts = f"{c['allocs']:,} allocs, {c['reallocs']:,} reallocs, {c['frees']:,} frees"
+        print(f"wrote {file}: {len(trace):,} calls ({counts})")
+        for note, count in sorted(recording.notes.items()):
+            print(f"  {count} {note}")
+        offsets = ", ".join(str(o) for o in recording.arena_offsets) or "none"
+        print(f"  arenas' offsets from pool alignment, in order: {offsets}")
+        comparison = recording.compare()
+        if args.table:
+            print(comparison.table())
+        print(f"memlab's pymalloc against CPython {recording.python}: {comparison.summary()}")
+        return 0 if comparison.exact else 1
 
     return run
 

@@ -1,9 +1,10 @@
 """Players over recordings, drawn in the browser. No algorithm lives here: widgets only replay.
 
 ``recording.play()`` (or :func:`play`) picks the view for the recording's kind of snapshot: a
-heap map for any allocator, a buddy tree, slabs, magazines, TCMalloc's ends, a stack, a pool, an
-object graph or an ownership timeline. ``heap_player(recording)`` animates any allocator's
-recording as a heap map (optionally with a hexdump of the bytes beside it);
+heap map for any allocator, a buddy tree, slabs, magazines, TCMalloc's ends, pymalloc's pools,
+mimalloc's pages, a stack, a pool, an object graph or an ownership timeline.
+``heap_player(recording)`` animates any allocator's recording as a heap map (optionally with a
+hexdump of the bytes beside it);
 ``animate(heap, program)`` records ``program(heap)`` and returns that player in one call.
 ``predict=[Ask(...)]`` makes any player ask before it shows (:mod:`.predict`).
 """
@@ -13,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..allocators import Allocator, BuddySnapshot, HeapSnapshot
+from ..allocators.mimalloc import MiMallocSnapshot
 from ..allocators.objectpool import ObjectPoolSnapshot
 from ..allocators.pool import PoolSnapshot
+from ..allocators.pymalloc import PyMallocSnapshot
 from ..allocators.slab import MagazineSnapshot, SlabSnapshot
 from ..allocators.stack import StackSnapshot
 from ..allocators.tcmalloc import TCMallocSnapshot
@@ -25,9 +28,11 @@ from ..viz import (
     heap_svg,
     hexdump_html,
     magazine_view,
+    mimalloc_view,
     objectpool_svg,
     ownership_view,
     pool_svg,
+    pymalloc_view,
     slab_view,
     stack_svg,
     tcmalloc_view,
@@ -91,6 +96,8 @@ VIEWS: tuple[tuple[type, Callable[[Recording], Callable[[Frame], str]]], ...] = 
     (MagazineSnapshot, lambda recording: magazine_view()),  # before SlabSnapshot: it is one
     (SlabSnapshot, lambda recording: slab_view()),
     (TCMallocSnapshot, lambda recording: tcmalloc_view()),
+    (PyMallocSnapshot, lambda recording: pymalloc_view()),
+    (MiMallocSnapshot, lambda recording: mimalloc_view()),
     (BuddySnapshot, lambda recording: tree_view()),
     (StackSnapshot, _drawn_by(stack_svg)),
     (PoolSnapshot, _drawn_by(pool_svg)),

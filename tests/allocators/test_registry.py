@@ -50,7 +50,17 @@ def test_every_strategy_module_is_named_in_the_package_and_imports_cleanly():
 def test_the_registry_says_which_strategies_a_real_trace_can_use():
     from memlab.traces.lineup import general_purpose, skipped
 
-    assert general_purpose() == ["arena", "buddy", "bump", "freelist", "page", "slab", "tcmalloc"]
+    assert general_purpose() == [
+        "arena",
+        "buddy",
+        "bump",
+        "freelist",
+        "mimalloc",
+        "page",
+        "pymalloc",
+        "slab",
+        "tcmalloc",
+    ]
     wrappers = {"debug", "failing", "stackfallback", "testing", "threadsafe"}
     assert set(skipped()) == {"magazine", "objectpool", "pool", "stack"} | wrappers
     assert "wraps another allocator" in skipped()["threadsafe"] and "lifo" in skipped()["stack"]

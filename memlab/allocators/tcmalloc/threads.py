@@ -5,7 +5,8 @@ thread allocates or frees (now and then an object another thread allocated, as w
 handed from one thread to another). The decisions depend only on the seed, never on addresses,
 so the very same program runs on every heap it is given: that is what makes lock counts of
 different configurations comparable. Any allocator that counts its locks can run it: a
-:class:`~.tcmalloc.TCMalloc` (each thread with its own cache), or one heap behind one mutex
+:class:`~.tcmalloc.TCMalloc` (each thread with its own cache), memlab's mimalloc (a heap per
+thread; it counts atomic operations rather than locks), or one heap behind one mutex
 (``memlab.compose.ThreadSafe``), where the threads simply share the heap.
 """
 
@@ -55,7 +56,7 @@ def run_threads(
         raise BadRequest(f"threads {threads!r} must be a positive integer")
     rng = random.Random(seed)
     before = lock_counts(heap)
-    if isinstance(heap, TCMalloc):
+    if isinstance(heap, TCMalloc) or getattr(heap, "simulates_threads", False):
         alloc, free = heap.alloc, heap.free
     else:  # one shared heap: which thread calls makes no difference to it
         alloc, free = (lambda size, thread: heap.alloc(size)), (lambda address, thread: heap.free(address))
