@@ -142,6 +142,11 @@ class Memory:
         self._bytes[address : address + len(data)] = data
         self.writes, self.written = self.writes + 1, (address, address + len(data))
 
+    def wrote(self, start: int, end: int) -> None:
+        """Count a write of the bytes ``[start, end)`` (for code that wrote them straight into the
+        host's bytes, such as the grader copying back what a learner's process changed)."""
+        self.writes, self.written = self.writes + 1, (start, end)
+
     def fill(self, address: int, n: int, value: int = 0) -> None:
         """Set ``n`` bytes from ``address`` to ``value`` (zeros: whole pages by the host, where it can)."""
         self._span(address, n)

@@ -74,6 +74,20 @@ class Scavenged(ObjEvent):
         return f"scan {self.obj}: its {self.refs} reference(s) now point into to-space; scan moves past it"
 
 
+def evacuate(heap, obj: Obj, new: int, size: int, moved: dict[int, Obj]) -> int:
+    """Cheney's forward: copy ``obj``'s ``size`` bytes to ``new``, write the forwarding word
+    (``FORWARDED | new``) over its old first word, and file it under its new address (``moved``
+    keeps it under the old one for the views). Returns the old address."""
+    old = obj._address
+    heap.memory.copy(new, old, size)
+    heap.memory.write_word(old, FORWARDED | new)
+    del heap._at[old]
+    moved[old] = obj
+    obj._address = new
+    heap._at[new] = obj
+    return old
+
+
 class Copying(Tracing):
     """Cheney's copying collector over two semispaces; collects when from-space is full."""
 
@@ -156,15 +170,10 @@ class Copying(Tracing):
         def forward(obj: Obj, by: str) -> int:
             if obj._id in copied:
                 return obj._address
-            old, size = obj._address, self.size(obj)
+            size = self.size(obj)
             new = free[0]
             free[0] += size
-            heap.memory.copy(new, old, size)
-            heap.memory.write_word(old, FORWARDED | new)
-            del heap._at[old]
-            self._old[old] = obj
-            obj._address = new
-            heap._at[new] = obj
+            old = evacuate(heap, obj, new, size, self._old)
             copied[obj._id] = obj
             heap.set_colour(obj, "gray")
             self.emit(Copied(heap.step, obj._name, obj._id, old, new, by))

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from ..allocators.base import ALLOCATED, Allocator, Block
 from ..errors import BadRequest, HeapCorruption, OutOfMemory
 from .collector import Pause
-from .copying import FORWARDED, Copied, Forwarded
+from .copying import FORWARDED, Copied, Forwarded, evacuate
 from .events import ObjEvent
 from .objects import Obj, Slot
 from .semispace import SemiSpace
@@ -319,12 +319,7 @@ class Generational(MarkSweep):
                     promoted_bytes += size
                 else:
                     new, free[0] = free[0], free[0] + size
-                heap.memory.copy(new, old, size)
-                heap.memory.write_word(old, FORWARDED | new)
-                del heap._at[old]
-                self._old[old] = obj
-                obj._address = new
-                heap._at[new] = obj
+                evacuate(heap, obj, new, size, self._old)
                 copied[obj._id] = obj
                 heap.set_colour(obj, "gray")
                 queue.append(obj)
