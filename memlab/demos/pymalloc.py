@@ -49,9 +49,9 @@ def questions(recording: Recording) -> list[Ask]:
     return [
         Ask(
             step=back.index,
-            question=f"A block was just freed in a full pool of {back.event.size}-byte blocks; usedpools holds "
-            f"another pool of that size, with free blocks. The program asks for {again.event.size} bytes: "
-            "click the pool its block will come from.",
+            question=f"A block was just freed in a pool of {back.event.size}-byte blocks that was full; "
+            "usedpools holds another pool of that size, with free blocks. "
+            f"The program asks for {again.event.size} bytes: click the pool its block will come from.",
             answer=keys.pool(_pool_of(again.snapshot, again.event.address)),
             why="A free in a full pool puts that pool back at the front of usedpools, and a request takes the first "
             "free block of the head pool: the block just freed, likely still in the processor's cache.",
