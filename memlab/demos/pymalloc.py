@@ -9,9 +9,11 @@ blocks are all freed goes to the arena's ``freepools`` and then serves another s
 
 from __future__ import annotations
 
-from ..allocators.pymalloc import PyMalloc
-from ..events import Note
+from ..allocators.pymalloc import PyMalloc, PyMallocSnapshot
+from ..events import Frame, Note, Recording
+from ..viz import keys
 from ..viz.pymalloc import pymalloc_view
+from ..widgets import Ask
 from ..widgets.player import Player
 
 TITLE = "pymalloc: arenas of pools, usedpools, and the block just freed reused first"
@@ -29,6 +31,42 @@ def scenario(heap: PyMalloc) -> list[int]:
     return objs
 
 
+def _pool_of(snapshot: PyMallocSnapshot, address: int) -> int:
+    return next(p.address for p in snapshot.pools if p.address <= address < p.address + snapshot.pool_size)
+
+
+def _next_alloc(recording: Recording, after: Frame) -> Frame:
+    return next(f for f in recording[after.index :] if f.event is not None and f.event.kind == "alloc")
+
+
+def questions(recording: Recording) -> list[Ask]:
+    """Predict which pool serves a request, twice (on the recording of :func:`scenario`): right after
+    a free in a full pool, and when no pool serves a size class but an emptied one waits in freepools."""
+    back = recording.find("poolback")
+    again = _next_alloc(recording, back)
+    taken = recording.find("pooltaken", how="reused")
+    request = _next_alloc(recording, taken)
+    return [
+        Ask(
+            step=back.index,
+            question=f"A block was just freed in a pool of {back.event.size}-byte blocks that was full; "
+            "usedpools holds another pool of that size, with free blocks. "
+            f"The program asks for {again.event.size} bytes: click the pool its block will come from.",
+            answer=keys.pool(_pool_of(again.snapshot, again.event.address)),
+            why="A free in a full pool puts that pool back at the front of usedpools, and a request takes the first "
+            "free block of the head pool: the block just freed, likely still in the processor's cache.",
+        ),
+        Ask(
+            step=taken.index,
+            question=f"No pool in usedpools holds {taken.event.size}-byte blocks. The program asks for "
+            f"{request.event.size} bytes: click the pool that will serve it.",
+            answer=keys.pool(taken.event.pool),
+            why="A pool whose blocks are all freed goes to its arena's freepools, and a new pool is taken from there "
+            "first, for any size class; untouched pools are carved only when freepools is empty.",
+        ),
+    ]
+
+
 def demo(scale: float = 1.6) -> Player:
     heap = PyMalloc(arena_size=64 << 10, pool_size=4096)
     with heap.record() as rec:
@@ -41,4 +79,4 @@ def demo(scale: float = 1.6) -> Player:
                 "every other request only took a block from a pool",
             )
         )
-    return Player(rec.recording, pymalloc_view(), scale=scale, title=TITLE)
+    return Player(rec.recording, pymalloc_view(), scale=scale, title=TITLE, predict=questions(rec.recording))

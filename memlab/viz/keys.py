@@ -1,7 +1,7 @@
 """Stable ids for the shapes that persist from one frame to the next.
 
 Views mark each shape that stands for something lasting (a heap block, an object, a buddy
-block, a slab, a span) with ``data-key``: the same thing gets the same key in every frame, so
+block, a slab, a span, a pool) with ``data-key``: the same thing gets the same key in every frame, so
 the player can glide it to its new place and size instead of redrawing it, in the manner of
 D3's keyed data joins (Bostock, Ogievetsky & Heer 2011). A shape that covers a range of
 addresses also carries ``data-span="start end"``: a new shape that starts inside an old one
@@ -45,6 +45,11 @@ def slab(address: int) -> str:
     return f"s:{address:#x}"
 
 
+def pool(address: int) -> str:
+    """A pool of pymalloc's arenas (blocks of one size class) by its address: it keeps it when it changes class."""
+    return f"q:{address:#x}"
+
+
 def span(address: int) -> str:
     """A span of TCMalloc's page heap by its first address."""
     return f"p:{address:#x}"
@@ -71,4 +76,4 @@ def piece(key: str, n: int) -> str:
     return key if n == 0 else f"{key}#{n}"
 
 
-__all__ = ["HIGHLIGHT", "attrs", "block", "buddy", "copy", "group", "obj", "piece", "slab", "slot", "span"]
+__all__ = ["HIGHLIGHT", "attrs", "block", "buddy", "copy", "group", "obj", "piece", "pool", "slab", "slot", "span"]

@@ -14,7 +14,9 @@
   from its head.
 
 Letters and patterns make every state readable without colour. The page, block or segment the
-event touched is outlined. Pure drawing: a snapshot in, SVG out.
+event touched is outlined. Each block of a page carries its stable key (:func:`memlab.viz.keys.block`),
+so the player glides it between frames and predict-mode questions can ask for it by a click.
+Pure drawing: a snapshot in, SVG out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 
 from ..allocators.mimalloc import MiMallocSnapshot, PageView
 from ..events import Event, Frame
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 LEFT = 96
@@ -154,14 +157,15 @@ def _page(snap: MiMallocSnapshot, p: PageView, top: float, width: int, block_mar
         x, by = 10 + (i % per_row) * CELL, y + (i // per_row) * CELL
         if i >= p.capacity:
             extra = ' stroke-dasharray="2 2"'
-            body.append(rect(x, by, CELL - 2, CELL - 2, "#FFFFFF", title=f"{address:#x}: on no list yet", extra=extra))
+            shape = rect(x, by, CELL - 2, CELL - 2, "#FFFFFF", title=f"{address:#x}: on no list yet", extra=extra)
         elif address in where:
             name, n = where[address]
             fill, letter, ink = style[name]
-            body.append(rect(x, by, CELL - 2, CELL - 2, fill, title=f"{address:#x}: {name} #{n}"))
-            body.append(text(x + (CELL - 2) / 2, by + 10, letter, size=8, anchor="middle", fill=ink))
+            shape = rect(x, by, CELL - 2, CELL - 2, fill, title=f"{address:#x}: {name} #{n}")
+            shape += text(x + (CELL - 2) / 2, by + 10, letter, size=8, anchor="middle", fill=ink)
         else:
-            body.append(rect(x, by, CELL - 2, CELL - 2, FILL["allocated"], title=f"{address:#x}: in use"))
+            shape = rect(x, by, CELL - 2, CELL - 2, FILL["allocated"], title=f"{address:#x}: in use")
+        body.append(f'<g data-name="block {address:#x}"{keys.attrs(keys.block(address))}>{shape}</g>')
         if block_mark is not None and address <= block_mark < address + p.block_size:
             body.append(rect(x - 2, by - 2, CELL + 2, CELL + 2, "none", stroke=PALETTE["highlight"], sw=2.5))
     y += -(-shown // per_row) * CELL

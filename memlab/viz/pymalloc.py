@@ -14,15 +14,20 @@
   order from ``freeblock``), or never used yet (white, dashed).
 
 The arena, pool or block the event touched is outlined. Colours never carry meaning alone: each
-state has its own pattern, and pools carry labels. Pure drawing: a snapshot in, SVG out.
+state has its own pattern, and pools carry labels. Every pool cell carries its stable key
+(:func:`memlab.viz.keys.pool`) and every block of the pool band its own (:func:`~memlab.viz.keys.block`),
+so the player glides them between frames and predict-mode questions can ask for them by a click.
+Pure drawing: a snapshot in, SVG out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 from ..allocators.pymalloc import ArenaView, PoolView, PyMallocSnapshot
 from ..events import Event, Frame
+from . import keys
 from .style import FILL, PALETTE, legend, rect, svg, text
 
 LEFT = 92
@@ -48,6 +53,11 @@ def _touched(snap: PyMallocSnapshot, event: Event | None) -> tuple[int | None, i
     return arena, pool, block
 
 
+def _keyed(key: str, name: str, body: str) -> str:
+    """One pool or block, marked with its stable key and a name to say in predict-mode feedback."""
+    return f'<g data-name="{escape(name)}"{keys.attrs(key)}>{body}</g>'
+
+
 def _band(y: float, title: str, note: str, width: int) -> str:
     return (
         text(8, y, title, size=12, weight="bold")
@@ -71,20 +81,23 @@ def _arena_row(snap, arena: ArenaView, pools: dict[int, PoolView], x0, y, cell, 
     for i in range(arena.ntotalpools):
         address = arena.first_pool + i * snap.pool_size
         pool = pools.get(address)
+        shape = []
         if i >= arena.carved:
-            body.append(rect(x, y, cell, CELL_H, "#FFFFFF", title="not carved yet", extra=' stroke-dasharray="3 2"'))
+            title = f"{address:#x}: not carved yet"
+            shape.append(rect(x, y, cell, CELL_H, "#FFFFFF", title=title, extra=' stroke-dasharray="3 2"'))
         elif pool is None or address in empty or pool.count == 0:
-            body.append(rect(x, y, cell, CELL_H, FILL["free"], title=f"{address:#x}: empty pool, on freepools"))
+            shape.append(rect(x, y, cell, CELL_H, FILL["free"], title=f"{address:#x}: empty pool, on freepools"))
             if cell >= 8:
-                body.append(text(x + cell / 2, y + 17, "e", size=9, anchor="middle"))
+                shape.append(text(x + cell / 2, y + 17, "e", size=9, anchor="middle"))
         else:
             share = pool.count / pool.capacity
             title = f"{address:#x}: {pool.size}-byte blocks, {pool.count} of {pool.capacity} in use"
-            body.append(rect(x, y, cell, CELL_H, FILL["free"], title=title))
-            body.append(rect(x, y + CELL_H * (1 - share), cell, CELL_H * share, FILL["allocated"], sw=0))
+            shape.append(rect(x, y, cell, CELL_H, FILL["free"], title=title))
+            shape.append(rect(x, y + CELL_H * (1 - share), cell, CELL_H * share, FILL["allocated"], sw=0))
             if cell >= 16:
                 ink = "#FFFFFF" if share > 0.55 else PALETTE["text"]
-                body.append(text(x + cell / 2, y + 16, str(pool.size), size=8, anchor="middle", fill=ink))
+                shape.append(text(x + cell / 2, y + 16, str(pool.size), size=8, anchor="middle", fill=ink))
+        body.append(_keyed(keys.pool(address), f"pool {address:#x}", "".join(shape)))
         if marked == address:
             outline = rect(x - 1.5, y - 3, cell + 3, CELL_H + 6, "none", stroke=PALETTE["highlight"], sw=2.5)
         x += cell
@@ -141,8 +154,9 @@ def _usedpools(snap: PyMallocSnapshot, top: float, width: int, pool_mark) -> tup
                 body.append(text(x + 3, y + 1, "→", size=10))
                 x += 16
             stroke, sw = (PALETTE["highlight"], 2.5) if address == pool_mark else ("#333", 0.6)
-            body.append(rect(x, y - 10, w, 15, FILL["free"], stroke=stroke, sw=sw, title=f"pool {address:#x}"))
-            body.append(text(x + 5, y + 1, label, size=9))
+            entry = rect(x, y - 10, w, 15, FILL["free"], stroke=stroke, sw=sw, title=f"pool {address:#x}")
+            entry += text(x + 5, y + 1, label, size=9)
+            body.append(f"<g{keys.attrs(keys.piece(keys.pool(address), 1))}>{entry}</g>")  # glides along the list
             x, drawn = x + w, drawn + 1
         if len(lst) > drawn:
             body.append(text(x + 6, y + 1, f"→ +{len(lst) - drawn} more", size=9))
@@ -184,13 +198,14 @@ def _pool(snap: PyMallocSnapshot, pool: PoolView | None, top: float, width: int,
         x = LEFT + (i % per_row) * BLOCK
         by = y + (i // per_row) * (BLOCK + 2)
         if address in order:
-            body.append(rect(x, by, BLOCK - 2, BLOCK - 2, FILL["free"], title=f"{address:#x}: free, #{order[address]}"))
-            body.append(text(x + (BLOCK - 2) / 2, by + 12, str(order[address]), size=8, anchor="middle"))
+            shape = rect(x, by, BLOCK - 2, BLOCK - 2, FILL["free"], title=f"{address:#x}: free, #{order[address]}")
+            shape += text(x + (BLOCK - 2) / 2, by + 12, str(order[address]), size=8, anchor="middle")
         elif i >= first_untouched:
             extra = ' stroke-dasharray="2 2"'
-            body.append(rect(x, by, BLOCK - 2, BLOCK - 2, "#FFFFFF", title=f"{address:#x}: never used", extra=extra))
+            shape = rect(x, by, BLOCK - 2, BLOCK - 2, "#FFFFFF", title=f"{address:#x}: never used", extra=extra)
         else:
-            body.append(rect(x, by, BLOCK - 2, BLOCK - 2, FILL["allocated"], title=f"{address:#x}: in use"))
+            shape = rect(x, by, BLOCK - 2, BLOCK - 2, FILL["allocated"], title=f"{address:#x}: in use")
+        body.append(_keyed(keys.block(address), f"block {address:#x}", shape))
         if block_mark == address:
             body.append(rect(x - 2, by - 2, BLOCK + 2, BLOCK + 2, "none", stroke=PALETTE["highlight"], sw=2.5))
     rows = -(-shown // per_row)

@@ -1,11 +1,14 @@
 """The views of pymalloc and mimalloc, and their lecture demos: what a learner sees drawn and written."""
 
+import re
+
 import pytest
 
 import memlab
 import memlab.demos
 from memlab.allocators.mimalloc import MiMalloc
 from memlab.allocators.pymalloc import PyMalloc
+from memlab.viz import keys
 from memlab.viz.mimalloc import mimalloc_svg
 from memlab.viz.pymalloc import pymalloc_svg
 
@@ -50,6 +53,34 @@ def test_the_mimalloc_view_draws_each_list_with_a_letter_as_well_as_a_colour():
     assert "delayed free list: 1 block(s)" in svg
     for letter in ("f", "L", "T", "D"):
         assert f'text-anchor="middle" font-weight="normal">{letter}</text>' in svg
+
+
+def drawn_keys(svg: str) -> list[str]:
+    return re.findall(r'data-key="([^"]+)"', svg)
+
+
+def test_the_pymalloc_view_keys_every_pool_of_an_arena_and_every_block_of_the_pool_it_shows():
+    heap = PyMalloc(arena_size=64 << 10, pool_size=4096)
+    blocks = [heap.alloc(480) for _ in range(3)]
+    heap.free(blocks[1])
+    found = drawn_keys(pymalloc_svg(heap.snapshot()))
+    pools = [keys.pool(0x3FF0000 + i * 4096) for i in range(16)]  # carved or not: a pool to click
+    assert [k for k in found if k.startswith("q:") and "#" not in k] == pools
+    assert [k for k in found if k.startswith("b:")] == [keys.block(0x3FF0030 + i * 480) for i in range(8)]
+    assert keys.piece(keys.pool(0x3FF0000), 1) in found  # its entry in usedpools[29] glides with it
+    assert len(found) == len(set(found))
+    assert '<g data-name="block 0x3ff0210" data-key="b:0x3ff0210">' in pymalloc_svg(heap.snapshot())
+
+
+def test_the_mimalloc_view_keys_every_block_of_the_pages_it_shows():
+    heap = MiMalloc()
+    blocks = [heap.alloc(1000, thread=1) for _ in range(4)]
+    heap.free(blocks[2], thread=2)
+    svg = mimalloc_svg(heap.snapshot())
+    found = drawn_keys(svg)
+    page = heap.page_of(blocks[0])
+    assert found == [keys.block(page.start + i * 1024) for i in range(page.reserved)]
+    assert f'<g data-name="block {blocks[2]:#x}" data-key="{keys.block(blocks[2])}">' in svg
 
 
 def test_the_views_refuse_other_snapshots():

@@ -133,6 +133,7 @@ class MiMalloc(Allocator):
         self.atomics: Counter[str] = Counter()  # atomic operations, by what they were for
         self._thread = 0
         self._cache: dict[str, tuple] = {}
+        self._events = 0  # events told so far: a step that tells several (collect, then allocate) changes in between
 
     # -- simulated threads ----------------------------------------------------------------------------
     @property
@@ -579,6 +580,7 @@ class MiMalloc(Allocator):
             event = MiAlloc(event.step, event.address, event.size, page.block_size, self._thread, source)
         elif type(event) is Free:
             event = MiFree(event.step, event.address, event.size, self._thread, self._went(event.address))
+        self._events += 1
         super()._emit(event)
 
     def _went(self, address: int) -> str:
@@ -606,7 +608,7 @@ class MiMalloc(Allocator):
         return [p for s in sorted(self.segments.values(), key=lambda s: s.address) for _, p in sorted(s.pages.items())]
 
     def _key(self) -> tuple:
-        return (self.step, len(self._live), self._live_bytes, self._footprint, self._thread)
+        return (self.step, self._events, len(self._live), self._live_bytes, self._footprint, self._thread)
 
     def places(self) -> dict[int, str]:
         """Every free block that is on a list, and which list."""

@@ -185,6 +185,7 @@ class PyMalloc(Allocator):
         self.raw_allocated_blocks = 0
         self.arena_map: dict[int, list[int]] = {}  # radix tree leaves: ideal arena number -> [tail_hi, tail_lo]
         self._cache: dict[str, tuple] = {}  # layout and snapshot of the current state
+        self._events = 0  # events told so far: a step that tells two (a free, then its pool moving) changes in between
 
     nclasses = SMALL_REQUEST_THRESHOLD // ALIGNMENT  # NB_SMALL_SIZE_CLASSES
 
@@ -385,19 +386,19 @@ class PyMalloc(Allocator):
                 ua.nextarena.prevarena = None
         self._push_used(pool, size)
         self._put32(pool + REF_COUNT, 1)
-        if self.recorder is not None:
-            self._emit(PoolTaken(self.step, pool, ua.index, INDEX2SIZE(size), how))
         if how == "reused-same":  # its header and free list still hold for this class
             bp = self._get(pool + FREEBLOCK)
             self._put(pool + FREEBLOCK, self._get(bp))
-            return bp
-        self._put32(pool + SZIDX, size)
-        bsize = INDEX2SIZE(size)
-        bp = pool + POOL_OVERHEAD
-        self._put32(pool + NEXTOFFSET, POOL_OVERHEAD + (bsize << 1))
-        self._put32(pool + MAXNEXTOFFSET, self.pool_size - bsize)
-        self._put(pool + FREEBLOCK, bp + bsize)
-        self._put(bp + bsize, 0)
+        else:
+            self._put32(pool + SZIDX, size)
+            bsize = INDEX2SIZE(size)
+            bp = pool + POOL_OVERHEAD
+            self._put32(pool + NEXTOFFSET, POOL_OVERHEAD + (bsize << 1))
+            self._put32(pool + MAXNEXTOFFSET, self.pool_size - bsize)
+            self._put(pool + FREEBLOCK, bp + bsize)
+            self._put(bp + bsize, 0)
+        if self.recorder is not None:  # told once the pool's header is set: a snapshot shows it whole
+            self._emit(PoolTaken(self.step, pool, ua.index, INDEX2SIZE(size), how))
         return bp
 
     # -- free ---------------------------------------------------------------------------------------
@@ -538,6 +539,7 @@ class PyMalloc(Allocator):
             event = PyAlloc(event.step, event.address, event.size, *self._source(event.address, event.size))
         elif type(event) is Free:
             event = PyFree(event.step, event.address, event.size, self._where(event.address))
+        self._events += 1
         super()._emit(event)
 
     def _source(self, address: int, size: int) -> tuple[int, str]:
@@ -645,8 +647,8 @@ class PyMalloc(Allocator):
         return hit[1]
 
     def _key(self) -> tuple:
-        """Changes whenever the heap does: every change is part of a step that moved these."""
-        return (self.step, len(self._live), self._live_bytes, self._footprint, self.child.footprint)
+        """Changes whenever the heap does: every change is part of a step, and is told by an event."""
+        return (self.step, self._events, len(self._live), self._live_bytes, self._footprint, self.child.footprint)
 
     def layout(self) -> list[Block]:
         return list(self._cached("layout", self._layout))

@@ -115,6 +115,21 @@ def test_many_threads_at_once_keep_every_invariant():
     assert pending > 0  # freed but not collected: mimalloc collects when a free list runs out
 
 
+def test_the_collect_frame_shows_the_new_free_list_before_the_allocation_takes_its_head():
+    heap = MiMalloc()
+    blocks = [heap.alloc(1000, thread=1) for _ in range(4)]  # the page threads exactly four blocks
+    heap.free(blocks[0], thread=1)
+    heap.free(blocks[1], thread=2)  # the owner's delayed list
+    heap.free(blocks[2], thread=2)  # the page's thread_free
+    with heap.record() as rec:
+        got = heap.alloc(1000, thread=1)  # free is empty: take the delayed list, collect, allocate
+    frames = {f.event.kind: f.snapshot.pages[0] for f in rec.recording if f.event is not None}
+    collected = frames["collect"]
+    assert collected.free == (blocks[2], blocks[0]) and collected.thread_free == () and collected.local_free == ()
+    assert got == blocks[2]  # thread_free's blocks go in front of local_free's
+    assert frames["alloc"].free == (blocks[0],) and frames["alloc"].local_free == (blocks[1],)
+
+
 def test_a_full_page_leaves_the_queue_and_comes_back_to_its_end():
     heap = MiMalloc()
     per_page = (65536 - 384) // 1024

@@ -91,6 +91,24 @@ def test_an_empty_pool_goes_to_freepools_and_serves_any_class_next():
     assert rec.recording.events[0].how == "reused-same" and c == b
 
 
+def test_each_frame_of_a_step_shows_the_heap_as_its_event_left_it():
+    """A free that moves its pool, and a pool taken for a new class, are drawn in their own frames."""
+    heap = PyMalloc(**SMALL)
+    first = [heap.alloc(480) for _ in range(8)]  # one full pool of 480-byte blocks
+    other = heap.alloc(480)
+    pool_a, pool_b = heap.pool_of(first[0]), heap.pool_of(other)
+    small = heap.alloc(30)
+    with heap.record() as rec:
+        heap.free(first[2])  # the full pool goes back to the front of usedpools
+        heap.free(small)  # its pool empties
+        heap.alloc(100)  # ... and serves the 112-byte class
+    frames = {f.event.kind: f.snapshot for f in reversed(rec.recording) if f.event is not None}  # the first of each
+    assert frames["free"].usedpools[29] == (pool_b,)  # the free itself, before the pool moves
+    assert frames["poolback"].usedpools[29] == (pool_a, pool_b)
+    taken = next(p for p in frames["pooltaken"].pools if p.address == heap.pool_of(small))
+    assert (taken.size, taken.count) == (112, 1)  # its new class, not the one it held before
+
+
 def fill_two_arenas() -> tuple[PyMalloc, list[int]]:
     """Two full arenas of 16 pools each: every 4 KiB pool holds seven 512-byte blocks."""
     heap = PyMalloc(**SMALL)
