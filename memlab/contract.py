@@ -94,8 +94,14 @@ class Harness:
         end = max((b.end for b in blocks), default=0)
         if end - start <= WHOLE_STATE_BYTES:
             data = heap.memory.read(start, end - start) if end > start else b""
-        else:  # a heap spread over more memory: the blocks' own bytes
-            data = b"".join(heap.memory.read(b.address, b.size) for b in blocks)
+        else:  # a heap spread over more memory: the blocks' own bytes, one read per run of adjacent blocks
+            runs: list[list[int]] = []
+            for b in sorted(blocks, key=lambda b: b.address):
+                if runs and b.address <= runs[-1][1]:
+                    runs[-1][1] = max(runs[-1][1], b.end)
+                else:
+                    runs.append([b.address, b.end])
+            data = b"".join(heap.memory.read(lo, hi - lo) for lo, hi in runs)
         return blocks, data, heap.stats()
 
     def _guarded(self, what: str, action: Callable[[], object], expected: tuple[type, ...]):

@@ -143,15 +143,20 @@ STRATEGIES = (
         max_request=1024,
         aligns=(None, 16, 64),
         test_options={"limit": 16 << 20},
-        varies={"pool_size": (1 << 14, 4096), "arena_size": (1 << 20, 256 << 10)},  # 3.10+ and before
+        varies={
+            "pool_size": (1 << 14, 4096),  # CPython 3.10+, and before
+            "arena_size": (1 << 20, 256 << 10, 64 << 10),  # a small arena fills, and goes back to the OS, soon
+            "arena_offsets": (None, (0, 4096, 12288)),  # arenas that lose a pool to alignment
+            "child": ("page", "buddy"),  # where requests over 512 bytes go
+        },
     ),
     entry(
         "mimalloc",
         MiMalloc,
         max_request=40_000,
         aligns=(None, 16, 64, 4096),
-        test_options={"limit": 64 << 20},
-        varies={"segment_size": (4 << 20, 1 << 20)},  # small segments: many segments, large objects sooner
+        test_options={"limit": 96 << 20},
+        varies={"segment_size": (4 << 20, 1 << 20, 8 << 20)},  # small segments: many of them, large objects sooner
     ),
 )
 """The strategies, in the order the course meets them."""

@@ -37,6 +37,7 @@ def test_random_walk_on_every_variant(case):
     assert harness.heap.stats().allocs > 0
 
 
+@pytest.mark.extended
 @pytest.mark.parametrize("name", LONG)
 def test_ten_thousand_random_operations(name):
     _, factory = variants(name)[0]

@@ -176,12 +176,22 @@ def exported_html(notebook: Path, out: Path) -> Path:
     return target
 
 
+class Exports(dict):
+    """Notebooks exported to HTML by their path from the root, each once, when a test first asks."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name: str) -> Path:
+        self[name] = exported_html(ROOT / name, self.out)
+        return self[name]
+
+
 @pytest.fixture(scope="session")
-def exports(tmp_path_factory) -> dict[str, Path]:
-    """Every notebook and solution exported to HTML once per session, by its path from the root."""
-    out = tmp_path_factory.mktemp("exports")
-    found = [*sorted((ROOT / "notebooks").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*.ipynb"))]
-    return {str(p.relative_to(ROOT)): exported_html(p, out) for p in found}
+def exports(tmp_path_factory) -> Exports:
+    """Every notebook and solution exported to HTML, once per session (as the tests ask for them)."""
+    return Exports(tmp_path_factory.mktemp("exports"))
 
 
 @pytest.fixture(scope="session")

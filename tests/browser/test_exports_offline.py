@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from driving import back_to, check_driven, drive_all, forward_until_redrawn, plays
-from test_notebooks_in_lab import notebooks_with_players, static_frames, svg_texts
+from test_notebooks_in_lab import notebooks_with_players, static_frames, svg_texts, tiered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def play_every_player(offline, finals: list[str] | None, label: str, artifacts: 
     return len(results)
 
 
-@pytest.mark.parametrize("name", notebooks_with_players())
+@pytest.mark.parametrize("name", tiered(notebooks_with_players()))
 def test_an_exported_notebook_plays_every_animation_offline(offline, exports, artifacts, name):
     offline.open(exports[name])
     finals = static_frames(ROOT / name)

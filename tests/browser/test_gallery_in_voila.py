@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from driving import back_to, forward_until_redrawn
 
 GALLERY = Path(__file__).resolve().parents[2] / "notebooks" / "90_demo_gallery.ipynb"
@@ -17,6 +18,7 @@ def topics() -> list[str]:
     return re.findall(r'memlab\.demo\("(\w+)"\)', "".join("".join(c["source"]) for c in cells))
 
 
+@pytest.mark.extended  # a Voila server of its own; the Lab sample and test_predict_and_motion drive the same player
 def test_the_gallery_runs_under_voila(voila, page, artifacts):
     base, token = voila
     page.goto(f"{base}/?token={token}", timeout=120_000)

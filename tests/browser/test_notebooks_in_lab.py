@@ -47,6 +47,19 @@ def notebooks_with_players() -> list[str]:
     return [str(p.relative_to(ROOT)) for p in found if static_frames(p)]
 
 
+EVERY_RUN = (
+    "notebooks/04_coalescing_and_boundary_tags.ipynb",  # heap players with predict mode
+    "notebooks/16_cycle_collection.ipynb",  # graph players
+    "solutions/06_buddy_allocation.ipynb",  # a solution's player of the learner's code
+)
+"""The notebooks the everyday run opens; the others run with ``pytest -m extended``."""
+
+
+def tiered(names: list[str]) -> list:
+    """``names`` as parameters, those outside :data:`EVERY_RUN` marked ``extended``."""
+    return [pytest.param(n, marks=() if n in EVERY_RUN else pytest.mark.extended) for n in names]
+
+
 def svg_texts(html: str) -> list[str]:
     """The words drawn in an SVG, in order (labels, addresses, sizes)."""
     return [unescape(t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", html, flags=re.S)]
@@ -103,7 +116,7 @@ def shut_down_kernel(base: str, token: str, name: str) -> None:
     assert not alive & {s["kernel"]["id"] for s in sessions}, "the kernel is still running"
 
 
-@pytest.mark.parametrize("name", notebooks_with_players())
+@pytest.mark.parametrize("name", tiered(notebooks_with_players()))
 def test_players_animate_in_jupyterlab_with_and_without_a_kernel(lab, page, artifacts, name):
     base, token = lab
     finals = static_frames(ROOT / name)

@@ -50,6 +50,9 @@ def has_player(path: Path) -> bool:
     )
 
 
+pytestmark = pytest.mark.extended  # builds the whole site and runs the course in Pyodide: minutes
+
+
 def browser_notebooks() -> list[str]:
     """Every solution, notebook 13, the gallery, and every course notebook that never imports matplotlib."""
     course = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -69,7 +69,13 @@ def printed(nb) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+EVERY_RUN = ("notebooks/00_the_simulated_machine.ipynb", "notebooks/09_pages_and_the_os.ipynb")
+"""The notebooks the everyday run puts under the limits; all of them run with ``pytest -m extended``."""
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=() if n in EVERY_RUN else pytest.mark.extended) for n in NOTEBOOKS]
+)
 def test_notebook_runs_to_its_end_without_threads_processes_or_native_libraries(name, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = run_under_limits(ROOT / name)

@@ -146,6 +146,7 @@ def test_the_tags_view_shows_a_header_only_and_the_left_bit():
         {"list": "segregated", "fit": "worst", "place": "back", "grow": "top-up"},
     ],
 )
+@pytest.mark.extended  # every option and pair of options also walks, shorter, in test_contract.py
 def test_property_suite_without_allocated_footers(options):
     harness = walk_heaps(11, footers="free", **options)
     assert harness.steps >= 10_000

@@ -166,6 +166,7 @@ def walk_heaps(seed: int, **options):
         {"list": "segregated", "fit": "first", "place": "back", "coalesce": "deferred"},
     ],
 )
+@pytest.mark.extended  # every option and pair of options also walks, shorter, in test_contract.py
 def test_property_suite_with_the_refinements(options):
     harness = walk_heaps(7, grow="top-up", **options)
     assert harness.steps >= 10_000

@@ -11,7 +11,6 @@ import pytest
 
 import memlab
 from memlab.allocators.mimalloc import BIN_SIZE, MiMalloc, bin_of, block_size
-from memlab.contract import random_walk
 from memlab.errors import BadAlignment, HeapCorruption, InvalidFree
 from memlab.traces import mipages, shipped
 from memlab.traces.production.run import encode
@@ -245,17 +244,6 @@ def test_check_names_a_corrupted_free_list():
     heap.memory.write_word(a, b)  # local_free now runs into a live block
     with pytest.raises(HeapCorruption, match=r"live block 0x[0-9a-f]+ is on the local_free list of its page"):
         heap.check()
-
-
-@pytest.mark.parametrize("segment_size", [1 << 20, 4 << 20, 8 << 20], ids=["1MiB", "4MiB", "8MiB"])
-def test_every_variant_keeps_the_contract(segment_size):
-    random_walk(
-        lambda: MiMalloc(segment_size=segment_size, limit=96 << 20),
-        ops=1_500,
-        seed=11,
-        max_request=40_000,
-        aligns=(None, 16, 64, 4096),
-    )
 
 
 # -- against the real libmimalloc (the production replay, in a process of its own) -------------------------------

@@ -8,7 +8,6 @@ import pytest
 
 import memlab
 from memlab.allocators.pymalloc import POOL_OVERHEAD, MallocStats, PyMalloc, size_class
-from memlab.contract import random_walk
 from memlab.errors import HeapCorruption, InvalidFree
 
 SMALL = {"arena_size": 64 << 10, "pool_size": 4096}  # 16 pools of 4 KiB per arena: small enough to fill
@@ -271,20 +270,6 @@ def test_out_of_memory_for_an_arena_falls_back_to_the_child_as_cpython_does():
     a = heap.alloc(16)
     assert not heap.address_in_range(a) and heap.raw_allocated_blocks == 1
     heap.check()
-
-
-@pytest.mark.parametrize(
-    "options",
-    [
-        {},  # CPython 3.10 to 3.13, 64-bit
-        {"pool_size": 4096, "arena_size": 256 << 10},  # CPython 3.9 and earlier
-        {"arena_size": 128 << 10, "arena_offsets": [0, 4096, 12288]},  # some arenas lose a pool to alignment
-        {**SMALL, "child": "buddy"},
-    ],
-    ids=["3.11", "3.9", "unaligned", "buddy-child"],
-)
-def test_every_variant_keeps_the_contract(options):
-    random_walk(lambda: PyMalloc(limit=16 << 20, **options), ops=2_000, seed=7, max_request=1024, aligns=(None, 16, 64))
 
 
 def test_bad_options_are_refused():
