@@ -8,7 +8,9 @@ account of its memory, in address order, like the picture a heap checker such as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 ALLOCATED = "allocated"
 FREE = "free"
@@ -102,3 +104,26 @@ class HeapSnapshot:
             raise ValueError(f"snapshot holds no bytes at {address:#x}")
         offset = address - self.start
         return self.data[offset : offset + n]
+
+
+T = TypeVar("T")
+
+
+class ViewCache:
+    """What an allocator's views read (its layout, its snapshot), built once per state of the heap.
+
+    ``key()`` names the state: anything that changes whenever the heap does (a step counter, the
+    events told so far, the live bytes). A view asks :meth:`get`; the value is built again only
+    when the key has moved since it was last built.
+    """
+
+    def __init__(self, key: Callable[[], tuple]) -> None:
+        self.key = key
+        self.built: dict[str, tuple[tuple, object]] = {}
+
+    def get(self, name: str, build: Callable[[], T]) -> T:
+        key = self.key()
+        hit = self.built.get(name)
+        if hit is None or hit[0] != key:
+            hit = self.built[name] = (key, build())
+        return hit[1]  # type: ignore[return-value]

@@ -42,14 +42,13 @@ freed), as mimalloc does; no block changes hands.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from contextlib import contextmanager
-from typing import TypeVar
 
 from ...errors import BadAlignment, BadRequest
 from ...events import Alloc, Event, Free
 from ...memory import is_power_of_two
 from ..base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block
+from ..blocks import ViewCache
 from .bins import (
     BIN_FULL,
     BIN_HUGE,
@@ -92,8 +91,6 @@ from .segment import Segment, SpanQueues
 SEGMENT_SIZE = 4 << 20
 """memlab's default segment: 64 slices (2.0.9 reserves 32 MiB; see :mod:`.segment`)."""
 
-T = TypeVar("T")
-
 
 class Heap:
     """``mi_heap_t`` with its thread's ``tld``: page queues per bin, the delayed list, the free spans."""
@@ -132,7 +129,7 @@ class MiMalloc(Allocator):
         self.locks: dict[str, int] = {}  # none: no path here takes a lock
         self.atomics: Counter[str] = Counter()  # atomic operations, by what they were for
         self._thread = 0
-        self._cache: dict[str, tuple] = {}
+        self._cache = ViewCache(self._key)  # layout and snapshot of the current state
         self._events = 0  # events told so far: a step that tells several (collect, then allocate) changes in between
 
     # -- simulated threads ----------------------------------------------------------------------------
@@ -621,17 +618,9 @@ class MiMalloc(Allocator):
                 where[block] = "its owner's delayed list"
         return where
 
-    def _cached(self, name: str, build: Callable[[], T]) -> T:
-        """``build()``, computed once per state of the heap (see ``_key``)."""
-        key = self._key()
-        hit = self._cache.get(name)
-        if hit is None or hit[0] != key:
-            hit = self._cache[name] = (key, build())
-        return hit[1]
-
     def views(self) -> dict[int, PageView]:
         """Every page as plain data, by the page's address (computed once per state of the heap)."""
-        return self._cached("views", self._views)
+        return self._cache.get("views", self._views)
 
     def _views(self) -> dict[int, PageView]:
         delayed: dict[int, list[int]] = {}
@@ -689,7 +678,7 @@ class MiMalloc(Allocator):
         return self.views()[page.address]
 
     def layout(self) -> list[Block]:
-        return list(self._cached("layout", self._layout))
+        return list(self._cache.get("layout", self._layout))
 
     def _layout(self) -> list[Block]:
         blocks: list[Block] = []
@@ -747,7 +736,7 @@ class MiMalloc(Allocator):
         return not self._live and all(v.live == 0 for v in (self.page_view(p) for p in self.pages()))
 
     def snapshot(self) -> MiMallocSnapshot:
-        return self._cached("snapshot", self._snapshot)
+        return self._cache.get("snapshot", self._snapshot)
 
     def _snapshot(self) -> MiMallocSnapshot:
         base = Allocator.snapshot(self)

@@ -41,13 +41,13 @@ CPython's API; such requests go to the child allocator.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from ...errors import BadRequest, OutOfMemory
 from ...events import Alloc, Event, Free, Move, Resize
 from ...memory import is_power_of_two
 from ..base import ALLOCATED, DEAD, FREE, METADATA, Allocator, Block
+from ..blocks import ViewCache
 from ..registry import allocator as build_child
 from .info import (
     ArenaFree,
@@ -89,8 +89,6 @@ HEADER_FIELDS = (
     ("nextoffset", NEXTOFFSET, 4),
     ("maxnextoffset", MAXNEXTOFFSET, 4),
 )
-
-T = TypeVar("T")
 
 
 _HEADER = struct.Struct("<IIQQQIIII")  # the pool header's fields (ref.count padded to a pointer)
@@ -184,7 +182,7 @@ class PyMalloc(Allocator):
         self.narenas_currently_allocated = self.ntimes_arena_allocated = self.narenas_highwater = 0
         self.raw_allocated_blocks = 0
         self.arena_map: dict[int, list[int]] = {}  # radix tree leaves: ideal arena number -> [tail_hi, tail_lo]
-        self._cache: dict[str, tuple] = {}  # layout and snapshot of the current state
+        self._cache = ViewCache(self._key)  # layout and snapshot of the current state
         self._events = 0  # events told so far: a step that tells two (a free, then its pool moving) changes in between
 
     nclasses = SMALL_REQUEST_THRESHOLD // ALIGNMENT  # NB_SMALL_SIZE_CLASSES
@@ -634,24 +632,16 @@ class PyMalloc(Allocator):
 
     def views(self) -> dict[int, PoolView]:
         """Every carved pool as plain data, by address (computed once per state of the heap)."""
-        return self._cached(
+        return self._cache.get(
             "views", lambda: {pool: self.pool_view(pool, ao) for ao in self.live_arenas() for pool in self.pools(ao)}
         )
-
-    def _cached(self, name: str, build: Callable[[], T]) -> T:
-        """``build()``, computed once per state of the heap (see ``_key``)."""
-        key = self._key()
-        hit = self._cache.get(name)
-        if hit is None or hit[0] != key:
-            hit = self._cache[name] = (key, build())
-        return hit[1]
 
     def _key(self) -> tuple:
         """Changes whenever the heap does: every change is part of a step, and is told by an event."""
         return (self.step, self._events, len(self._live), self._live_bytes, self._footprint, self.child.footprint)
 
     def layout(self) -> list[Block]:
-        return list(self._cached("layout", self._layout))
+        return list(self._cache.get("layout", self._layout))
 
     def _layout(self) -> list[Block]:
         blocks: list[Block] = []
@@ -730,7 +720,7 @@ class PyMalloc(Allocator):
         )
 
     def snapshot(self) -> PyMallocSnapshot:
-        return self._cached("snapshot", self._snapshot)
+        return self._cache.get("snapshot", self._snapshot)
 
     def _snapshot(self) -> PyMallocSnapshot:
         base = Allocator.snapshot(self)
