@@ -183,7 +183,7 @@ def test_bad_options_and_weak_references_are_refused():
         with pytest.raises(BadField, match="strong references only"):
             s.x.other = s.x
         assert heap.words(s.x) == before
-    with pytest.raises(BadField, match=r"mark-sweep collect\(\) takes only reason, not generation="):
+    with pytest.raises(BadField, match="mark-sweep collect\\(\\) takes only reason, not generation="):
         heap.collect(generation=1)
 
 
