@@ -1,9 +1,11 @@
-"""The contract every allocator inherits from the base class: calloc's checks and the counters of stats()."""
+"""The contract every allocator inherits from the base class: calloc's checks, the counters of stats(), snapshots,
+the footprint, interior pointers and bad limits."""
 
 import pytest
 
 import memlab
-from memlab import BadSize, MemlabError, OutOfMemory
+from memlab import BadRequest, BadSize, InvalidFree, MemlabError, OutOfMemory
+from memlab.allocators.blocks import SNAPSHOT_BYTES
 
 NAMES = memlab.names()
 
@@ -69,3 +71,55 @@ def test_realloc_of_null_is_an_alloc_and_failed_allocs_count_as_failures():
         heap.realloc(a, 100)
     s = heap.stats()
     assert (s.allocs, s.reallocs, s.frees, s.failures) == (1, 0, 0, 2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_snapshot_holds_every_block_and_the_bytes_written_into_the_last_one(name):
+    heap = build(name)
+    first, last = heap.alloc(16), heap.alloc(16)
+    heap.memory.write(first, b"first!")
+    heap.memory.write(last, b"last!!")
+    snap = heap.snapshot()
+    assert snap.start <= min(b.address for b in snap.blocks) and max(b.end for b in snap.blocks) <= snap.end
+    if snap.end - snap.start > SNAPSHOT_BYTES:  # too wide to copy (TCMalloc's spans, a stack fallback's mmap)
+        assert snap.data == b""
+        return
+    assert len(snap.data) == snap.end - snap.start
+    for address, text in ((first, b"first!"), (last, b"last!!")):
+        assert snap.data[address - snap.start :][:6] == text
+
+
+FOOTPRINT_IS_THE_OS = [n for n in NAMES if n not in ("arena", "mimalloc")]
+"""The allocators whose footprint is all their OS handed out: an arena counts the chunks of its child allocator,
+and mimalloc only the committed part of the segments it reserves."""
+
+
+@pytest.mark.parametrize("name", FOOTPRINT_IS_THE_OS)
+def test_the_footprint_is_what_the_os_handed_out_in_whole_pages(name):
+    heap = build(name)
+    largest = memlab.REGISTRY[name].max_request  # slab's largest goes to mmap and back
+    blocks = [heap.alloc(n) for n in (8, min(100, largest), largest)]
+    taken = heap.stats().footprint
+    assert taken == heap.os.footprint > 0
+    for address in reversed(blocks):
+        heap.free(address)
+    s = heap.stats()
+    assert s.footprint == heap.os.footprint and s.peak_footprint >= taken
+    assert repr(heap).endswith(f"footprint {heap.os.footprint}>")  # what a notebook prints: whole bytes
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_interior_pointer_is_named_with_its_offset_and_its_block(name):
+    heap = build(name)
+    a = heap.alloc(16)
+    heap.alloc(16)
+    before = state(heap)
+    with pytest.raises(InvalidFree, match=rf"free of {a + 4:#x}\W.*\b4 bytes inside .*{a:#x}\b"):
+        heap.free(a + 4)
+    assert state(heap) == before
+
+
+@pytest.mark.parametrize("limit", [-5, 2**70])
+def test_an_impossible_limit_is_a_bad_request_naming_the_limit(limit):
+    with pytest.raises(BadRequest, match=rf"^freelist limit={limit}: "):
+        memlab.allocator("freelist", limit=limit)

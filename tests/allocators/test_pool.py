@@ -71,7 +71,7 @@ def test_block_size_and_alignment_follow_zig_a_block_holds_at_least_one_link():
 def test_freeing_a_block_of_another_pool_or_a_wild_address_is_refused():
     machine = memlab.OS()
     pool, other = Pool(16, blocks=4, os=machine), Pool(16, blocks=4, os=machine)
-    pool.alloc(16)
+    mine = pool.alloc(16)
     foreign = other.alloc(16)
     before = state(pool)
     with pytest.raises(NotInPool, match=f"free of {foreign:#x}: not a block of this pool") as info:
@@ -80,6 +80,9 @@ def test_freeing_a_block_of_another_pool_or_a_wild_address_is_refused():
     with pytest.raises(NotInPool):
         pool.free(12345)
     assert state(pool) == before
+    assert mine < other.chunks[0]  # below every chunk of the other pool: not one of its blocks either
+    with pytest.raises(NotInPool, match=f"free of {mine:#x}: not a block of this pool"):
+        other.free(mine)
     other.free(foreign)  # the owner takes it back
 
 

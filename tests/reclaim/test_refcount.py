@@ -150,6 +150,7 @@ def test_resurrection_in_a_finalizer_runs_it_once():
     with heap.scope("main") as s:
         s.p = heap.new(t, name="phoenix")
     assert calls == ["phoenix"] and heap.globals.saved.state == "live"
+    assert heap.counters["resurrected"] == 1
     heap.check()
     heap.globals.saved = None  # dies for good, and the finalizer does not run again
     assert calls == ["phoenix"] and heap.live() == []
@@ -185,6 +186,9 @@ def test_check_finds_a_count_that_lies():
     s.a = heap.new(node, name="a")
     heap.memory.write_word(s.a.address + 8, 5)
     with pytest.raises(HeapCorruption, match="a has rc 5 but 1 references hold it"):
+        heap.check()
+    heap.memory.write_word(s.a.address + 8, 0)  # too low: the next decrement would free a live object
+    with pytest.raises(HeapCorruption, match="a has rc 0 but 1 references hold it"):
         heap.check()
 
 
