@@ -138,6 +138,15 @@ def test_check_finds_an_overwritten_chunk_node():
         arena.check()
 
 
+def test_check_finds_a_bump_index_past_the_current_chunk():
+    arena = Arena()
+    arena.alloc(8)
+    length = arena.chunks[-1][1]
+    arena.end_index = length  # the chunk's node takes NODE bytes of it, so at most length - NODE is usable
+    with pytest.raises(HeapCorruption, match=f"end_index {length} is outside the current chunk"):
+        arena.check()
+
+
 def test_the_arena_works_on_other_children():
     arena = Arena("bump", size=4096)
     a = arena.alloc(100)

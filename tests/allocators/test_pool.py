@@ -143,6 +143,17 @@ def test_check_finds_a_cycle():
         pool.check()
 
 
+def test_a_link_to_a_live_block_ends_the_free_list_there():
+    pool = Pool(16, blocks=4)
+    a, b = pool.alloc(16), pool.alloc(16)
+    pool.free(a)
+    pool.memory.write_word(a, b)  # a use after free points the list at a live block
+    assert pool.chain() == [a] and pool.snapshot().chain == (a,)
+    assert [blk.state for blk in pool.layout()][:2] == ["free", "allocated"]
+    with pytest.raises(HeapCorruption, match=f"live block {b:#x} is on the free list"):
+        pool.check()
+
+
 @pytest.mark.parametrize("options", [{"size": 0}, {"size": "8"}, {"blocks": 0}, {"align": 12}])
 def test_bad_options_are_refused(options):
     with pytest.raises(BadRequest):

@@ -60,6 +60,12 @@ def test_large_objects_keep_bookkeeping_off_slab_and_waste_at_most_an_eighth(siz
     assert g.slack * 8 <= g.slab_bytes
 
 
+@pytest.mark.parametrize(("size", "pages"), [(700, 2), (2500, 2), (3000, 3)])
+def test_a_slab_takes_the_fewest_pages_that_waste_at_most_an_eighth_not_the_least_wasteful(size, pages):
+    g = plan(size, 8, 4096)  # 700 bytes: 2 pages waste 448 of 8192; 5 pages would waste only 64
+    assert g.pages == pages and g.slack * 8 <= g.slab_bytes
+
+
 # -- constructed objects ---------------------------------------------------------------------
 def test_the_constructor_runs_once_per_buffer_not_once_per_allocation():
     hooks = Counting()

@@ -12,6 +12,7 @@ from memlab.allocators.tcmalloc.sizes import SizeMap, size_classes
 from memlab.allocators.tcmalloc.tcmalloc import TCMalloc
 from memlab.allocators.tcmalloc.threads import run_threads
 from memlab.errors import BadAlignment, BadRequest, HeapCorruption, OutOfMemory
+from memlab.os import OS
 
 
 def state(heap):
@@ -146,6 +147,16 @@ def test_large_objects_take_spans_straight_from_the_page_heap():
     footprint = heap.footprint
     assert heap.release_free_memory() == footprint
     assert heap.footprint == 0
+
+
+def test_spans_stay_aligned_to_8_kib_pages_when_the_os_maps_4_kib_ones():
+    machine = OS()
+    machine.mmap(4096)  # someone else's page: the next mapping starts 4 KiB off an 8 KiB boundary
+    heap = TCMalloc(os=machine)
+    a = heap.alloc(16)
+    assert a % 8192 == 0 and heap.footprint % 8192 == 0
+    assert machine.footprint == 4096 + heap.footprint  # the misaligned head and tail went back to the OS
+    heap.check()
 
 
 def test_a_cache_over_its_byte_limit_scavenges():
