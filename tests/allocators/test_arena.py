@@ -43,6 +43,8 @@ def test_when_the_child_cannot_grow_it_a_larger_chunk_follows():
     (old, old_len), (new, new_len) = arena.chunks
     assert new_len == (old_len - NODE + 3100 + 8 + NODE + 16) * 3 // 2
     assert arena.memory.read_word(new) == old, "the new node links to the previous chunk"
+    nodes = {b.address: b.label for b in arena.layout() if b.state == "metadata"}
+    assert nodes == {old: "chunk 1 node: previous chunk and length", new: "chunk 2 node: previous chunk and length"}
     left_over = [b for b in arena.layout() if b.label.startswith("left over")]
     assert [(b.address, b.size, b.state) for b in left_over] == [(old + NODE + 1000, old_len - NODE - 1000, "dead")]
 

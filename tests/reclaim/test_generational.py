@@ -224,6 +224,13 @@ def test_check_finds_a_remembered_bit_that_lies_and_a_young_object_too_old():
     heap.set_flag(s.a, "age", 5)
     with pytest.raises(HeapCorruption, match="a is young at age 5: it should have been promoted"):
         heap.check()
+    heap.set_flag(s.a, "age", 0)
+    heap.check()
+    counted = heap.scheme.bytes_allocated
+    for wrong in (counted + 8, counted - 8):  # a count too high or too low
+        heap.scheme.bytes_allocated = wrong
+        with pytest.raises(HeapCorruption, match=f"the counts say {wrong} bytes allocated"):
+            heap.check()
 
 
 def test_the_view_draws_the_nursery_the_old_generation_and_the_barrier_hit():

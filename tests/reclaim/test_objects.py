@@ -64,6 +64,9 @@ def test_header_and_slots_live_in_simulated_bytes():
         assert mem.read_word(b.address + 16) == 0  # b.next is nil
         words = heap.words(a)
         assert "rc" in words and "strong → b" in words and "type Node, live" in words
+        columns = [line.split()[:2] for line in words.splitlines()]  # each word's address, then its name
+        names = ["flags", "rc", "next", "value"]
+        assert columns == [[f"{a.address + 8 * i:#08x}", name] for i, name in enumerate(names)]
 
 
 def test_a_new_object_is_a_temporary_until_stored():
