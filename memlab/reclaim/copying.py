@@ -31,7 +31,7 @@ from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
 from .semispace import SemiSpace
-from .types import DEAD, BadField
+from .types import DEAD
 
 FORWARDED = 1 << 63
 """Top bit of a header word: the rest is the address of the object's copy."""
@@ -145,9 +145,7 @@ class Copying(Tracing):
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """Copy what the roots reach into to-space, then flip; returns how many objects were left behind."""
         heap = self.heap
-        self.no_options("copying collect()", options, "only reason")
-        if not isinstance(reason, str):
-            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=heap.step)
+        self.reason_only("copying collect()", reason, options)
         with heap.operation(f"collect()  # {reason}"):
             heap.frozen = "a copying collection"
             try:

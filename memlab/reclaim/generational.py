@@ -279,8 +279,7 @@ class Generational(MarkSweep):
 
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """A major collection (both generations); returns how many objects were freed."""
-        if options:
-            raise TypeError(f"generational collect() takes only reason, got {', '.join(options)}")
+        self.reason_only("generational collect()", reason, options)
         return self.major(reason)
 
     # -- the minor collection -----------------------------------------------------------------------

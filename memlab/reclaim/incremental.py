@@ -180,8 +180,7 @@ class Incremental(Tracing):
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """Finish the cycle in progress, then run a whole new one; returns how many objects were freed."""
         heap = self.heap
-        if options:
-            raise TypeError(f"incremental collect() takes only reason, got {', '.join(options)}")
+        self.reason_only("incremental collect()", reason, options)
         with heap.operation(f"collect()  # {reason}"):
             freed = heap.counters["freed"]
             while self.stage != IDLE:

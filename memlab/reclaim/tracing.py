@@ -29,7 +29,7 @@ from ..errors import HeapCorruption
 from .collector import Pause, Tracing
 from .events import ObjEvent
 from .objects import Obj
-from .types import DEAD, BadField
+from .types import DEAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +73,7 @@ class MarkSweep(Tracing):
     def collect(self, reason: str = "collect()", **options: object) -> int:
         """Mark from the roots, trace the gray worklist, sweep; returns how many objects were freed."""
         heap = self.heap
-        self.no_options("mark-sweep collect()", options, "only reason")
-        if not isinstance(reason, str):
-            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=heap.step)
+        self.reason_only("mark-sweep collect()", reason, options)
         with heap.operation(f"collect()  # {reason}"):
             before, marked, garbage = self._stop_and_mark("a mark-sweep collection")
             swept = self._sweep(garbage)

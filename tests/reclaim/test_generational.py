@@ -210,8 +210,13 @@ def test_bad_options_and_an_object_larger_than_the_nursery_are_refused():
         with pytest.raises(OutOfMemory, match="an object of 40 bytes does not fit in the 32-byte nursery"):
             heap.new(big)
         assert heap.snapshot().nodes == before.nodes
-    with pytest.raises(TypeError):
+    before = heap.snapshot()
+    with pytest.raises(BadField, match=r"generational collect\(\) takes only reason, not generation=") as e:
         heap.collect(generation=1)
+    assert e.value.step is not None and heap.snapshot() == before
+    with pytest.raises(BadField, match=r"collect\(reason=3\): the reason is a text"):
+        heap.collect(3)
+    assert heap.snapshot() == before
 
 
 def test_check_finds_a_remembered_bit_that_lies_and_a_young_object_too_old():

@@ -191,8 +191,12 @@ def test_bad_options_are_refused():
     with pytest.raises(BadField, match="slice 0 must be a whole number"):
         Heap("incremental", slice=0)
     heap = Heap("incremental")
-    with pytest.raises(TypeError):
+    with pytest.raises(BadField, match=r"incremental collect\(\) takes only reason, not full=") as e:
         heap.collect(full=True)
+    assert e.value.step is not None
+    with pytest.raises(BadField, match=r"collect\(reason=None\): the reason is a text"):
+        heap.collect(None)
+    assert heap.counters["freed"] == 0 and heap.scheme.stage == "idle"
 
 
 def test_check_finds_a_colour_that_disagrees_with_the_mark_bit():
