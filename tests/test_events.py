@@ -1,7 +1,7 @@
 """Events, recorders and recordings: stepping forwards and backwards through snapshots."""
 
 import memlab
-from memlab.events import Alloc, Coalesce, Cursor, Free, Recorder, Recording, Split, record
+from memlab.events import Alloc, Coalesce, Cursor, Free, Note, Recorder, Recording, Split, record
 
 
 def make():
@@ -29,6 +29,18 @@ def test_a_recording_has_the_initial_state_then_one_frame_per_event():
     assert recording.events[2] == Free(3, b, 3)
     assert [s.stats.live_blocks for s in recording.snapshots()] == [0, 1, 2, 1]
     assert recording.script().splitlines()[0] == f"  1. alloc 3 bytes at {a:#x}"
+
+
+def test_an_allocator_notes_a_line_of_commentary_at_its_current_step_and_changes_nothing_else():
+    heap = make()
+    heap.note("nothing recorded yet")  # no recorder: nothing happens
+    with Recorder(heap) as rec:
+        a = heap.alloc(3)
+        before = heap.stats()
+        heap.note(f"one block at {a:#x}")
+    assert rec.recording.events[-1] == Note(heap.step, f"one block at {a:#x}")
+    assert rec.recording[-1].describe().endswith(f"one block at {a:#x}")
+    assert heap.stats() == before and len(rec.recording) == 3
 
 
 def test_a_cursor_steps_both_ways_and_stops_at_the_ends():

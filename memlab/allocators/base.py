@@ -39,7 +39,7 @@ from ..errors import (
     UseAfterFree,
     describe_block,
 )
-from ..events import Alloc, Event, Free, Grow, Move, Recorder, Resize, Shrink
+from ..events import Alloc, Event, Free, Grow, Move, Note, Recorder, Resize, Shrink
 from ..memory import ALIGNMENT, check_alignment, check_size
 from ..os import OS
 from .blocks import ALLOCATED as ALLOCATED
@@ -267,6 +267,10 @@ class Allocator:
         self._check()
 
     # -- helpers for subclasses ----------------------------------------------------------------
+    def note(self, text: str) -> None:
+        """Put a line of commentary into the recording at the current step (a ``Note`` event)."""
+        self._emit(Note(self.step, str(text)))
+
     def _emit(self, event: Event) -> None:
         if self.recorder is not None:
             self.recorder(event)

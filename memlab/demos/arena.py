@@ -9,7 +9,6 @@ so the next round needs no system call.
 from __future__ import annotations
 
 from ..allocators.arena import Arena
-from ..events import Note
 from ..widgets import heap_player
 from ..widgets.player import Player
 
@@ -26,5 +25,5 @@ def demo(scale: float = 1.6) -> Player:
         for size in (700, 1800, 2400):
             arena.alloc(size)
         extra = sum(arena.os.syscalls.values()) - calls
-        arena._emit(Note(arena.step, f"the second round made {extra} system calls: the kept chunk was big enough"))
+        arena.note(f"the second round made {extra} system calls: the kept chunk was big enough")
     return heap_player(rec.recording, title=TITLE, scale=scale, rows=2)

@@ -8,7 +8,6 @@ block with its buddy (found by XOR) while the buddy is free.
 from __future__ import annotations
 
 from ..allocators.buddy import Buddy
-from ..events import Note
 from ..viz import keys
 from ..viz.buddy import tree_view
 from ..widgets import Ask
@@ -21,21 +20,18 @@ def demo(scale: float = 1.6) -> Player:
     heap = Buddy(max_order=10, min_order=4, grow=False)
     with heap.record() as rec:
         a = heap.alloc(33)
-        heap._emit(Note(heap.step, "the 33-byte request got a whole 64-byte block: 31 bytes are wasted"))
+        heap.note("the 33-byte request got a whole 64-byte block: 31 bytes are wasted")
         b = heap.alloc(100)
         c = heap.alloc(60)
         d = heap.alloc(17)
         frag = heap.internal_fragmentation()
-        heap._emit(
-            Note(
-                heap.step,
-                f"{frag.requested} bytes requested, {frag.block_bytes} bytes of blocks: "
-                f"{frag.wasted} wasted inside the blocks ({frag.ratio:.0%})",
-            )
+        heap.note(
+            f"{frag.requested} bytes requested, {frag.block_bytes} bytes of blocks: "
+            f"{frag.wasted} wasted inside the blocks ({frag.ratio:.0%})"
         )
         for x in (a, c, d, b):
             heap.free(x)
-        heap._emit(Note(heap.step, "everything freed: the buddies merged back into one 1024-byte block"))
+        heap.note("everything freed: the buddies merged back into one 1024-byte block")
     first_merge = Ask(
         step=rec.recording.find("merge", nth=2).index,
         question="The 17-byte request's 32-byte block at 0x1100 is freed. Click the buddy it merges with.",

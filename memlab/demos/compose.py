@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ..compose.arraylist import ArrayList
 from ..compose.testing import TestingAllocator
-from ..events import Note
 from ..manual.errors import MemoryLeak
 from ..viz import keys
 from ..widgets import Ask, heap_player
@@ -44,10 +43,10 @@ def demo(scale: float = 1.6) -> Player:
     found = tests()
     gpa = TestingAllocator("freelist:chunk=512")
     with gpa.record() as rec:
-        gpa._emit(Note(gpa.step, "test_cubes starts: it fills a growable array and calls deinit()"))
+        gpa.note("test_cubes starts: it fills a growable array and calls deinit()")
         found["test_cubes"](gpa)
-        gpa._emit(Note(gpa.step, "test_cubes passes: nothing is left allocated"))
-        gpa._emit(Note(gpa.step, "test_squares starts: it fills a growable array, and forgets deinit()"))
+        gpa.note("test_cubes passes: nothing is left allocated")
+        gpa.note("test_squares starts: it fills a growable array, and forgets deinit()")
         found["test_squares"](gpa)
         try:
             gpa.deinit()

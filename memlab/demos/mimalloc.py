@@ -10,7 +10,7 @@ page), the second on the page's ``thread_free``; neither touches thread 1's list
 from __future__ import annotations
 
 from ..allocators.mimalloc import MiMalloc
-from ..events import Note, Recording
+from ..events import Recording
 from ..viz import keys
 from ..viz.mimalloc import mimalloc_view
 from ..widgets import Ask
@@ -80,11 +80,8 @@ def demo(scale: float = 1.6) -> Player:
     heap = MiMalloc()
     with heap.record() as rec:
         scenario(heap)
-        heap._emit(
-            Note(
-                heap.step,
-                "no lock was taken: each free pushed one pointer on a list of its own, and thread 2 never "
-                "touched the lists thread 1 allocates from",
-            )
+        heap.note(
+            "no lock was taken: each free pushed one pointer on a list of its own, and thread 2 never "
+            "touched the lists thread 1 allocates from"
         )
     return Player(rec.recording, mimalloc_view(), scale=scale, title=TITLE, predict=questions(rec.recording))

@@ -7,7 +7,6 @@ pages, each free an munmap, so a 24-byte request costs a 4096-byte page and a sy
 from __future__ import annotations
 
 from ..allocators.page import PageAllocator
-from ..events import Note
 from ..widgets import heap_player
 from ..widgets.player import Player
 
@@ -25,7 +24,5 @@ def demo(scale: float = 1.6) -> Player:
         pages.resize(other, 3000)  # 2 pages -> 1: the tail page is unmapped
         pages.alloc(100, 16384)  # over-aligned: map extra pages, unmap the excess
         calls = dict(pages.os.syscalls)
-        pages._emit(
-            Note(pages.step, f"{sum(calls.values())} system calls ({calls}) for 4 allocations, 1 free and 2 resizes")
-        )
+        pages.note(f"{sum(calls.values())} system calls ({calls}) for 4 allocations, 1 free and 2 resizes")
     return heap_player(rec.recording, title=TITLE, scale=scale)

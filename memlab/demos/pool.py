@@ -8,7 +8,7 @@ drawing shows those words change as blocks are popped and pushed.
 from __future__ import annotations
 
 from ..allocators.pool import Pool
-from ..events import Frame, Note
+from ..events import Frame
 from ..viz.hexdump import hexdump_html
 from ..viz.pool import pool_svg
 from ..widgets.player import Player
@@ -24,12 +24,9 @@ def demo(scale: float = 1.6) -> Player:
             heap.free(x)  # each freed block takes the old head into its first word
         heap.alloc(16)
         heap.alloc(8)
-        heap._emit(
-            Note(
-                heap.step,
-                f"{heap.footprint} bytes from the OS hold 6 blocks of 16: the list of "
-                f"{len(heap.chain())} free blocks lives in their first words, 0 bytes extra",
-            )
+        heap.note(
+            f"{heap.footprint} bytes from the OS hold 6 blocks of 16: the list of "
+            f"{len(heap.chain())} free blocks lives in their first words, 0 bytes extra"
         )
     recording = rec.recording
 

@@ -10,7 +10,7 @@ blocks are all freed goes to the arena's ``freepools`` and then serves another s
 from __future__ import annotations
 
 from ..allocators.pymalloc import PyMalloc, PyMallocSnapshot
-from ..events import Frame, Note, Recording
+from ..events import Frame, Recording
 from ..viz import keys
 from ..viz.pymalloc import pymalloc_view
 from ..widgets import Ask
@@ -72,11 +72,8 @@ def demo(scale: float = 1.6) -> Player:
     with heap.record() as rec:
         scenario(heap)
         s = heap.stats()
-        heap._emit(
-            Note(
-                heap.step,
-                f"{s.allocs} mallocs and {s.frees} frees, one mmap for the arena: "
-                "every other request only took a block from a pool",
-            )
+        heap.note(
+            f"{s.allocs} mallocs and {s.frees} frees, one mmap for the arena: "
+            "every other request only took a block from a pool"
         )
     return Player(rec.recording, pymalloc_view(), scale=scale, title=TITLE, predict=questions(rec.recording))

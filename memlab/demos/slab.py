@@ -8,7 +8,6 @@ destructor runs only when a free slab is reaped.
 from __future__ import annotations
 
 from ..allocators.slab.cache import SlabCache
-from ..events import Note
 from ..viz.slab import slab_view
 from ..widgets.player import Player
 
@@ -31,12 +30,9 @@ def demo(scale: float = 1.6) -> Player:
         for _ in range(1000):
             cache.free(cache.alloc())
         cache.recorder = recorder
-        cache._emit(
-            Note(
-                cache.step,
-                f"fast-forward 1000 allocate/free pairs: {cache.stats().allocs} allocations so far, "
-                f"and the constructor ran only {cache.ctor_calls} times, once per buffer",
-            )
+        cache.note(
+            f"fast-forward 1000 allocate/free pairs: {cache.stats().allocs} allocations so far, "
+            f"and the constructor ran only {cache.ctor_calls} times, once per buffer"
         )
         for x in objs:
             cache.free(x)

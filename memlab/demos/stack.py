@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..allocators.stack import Stack
 from ..errors import OutOfOrderFree
-from ..events import Frame, Note
+from ..events import Frame
 from ..viz.stack import stack_with_bytes
 from ..widgets import Ask
 from ..widgets.player import Player
@@ -30,7 +30,7 @@ def demo(scale: float = 1.6) -> Player:
         try:
             stack.free(argv)  # below the top: impossible
         except OutOfOrderFree as e:
-            stack._emit(Note(stack.step, f"refused: {e.message}"))
+            stack.note(f"refused: {e.message}")
         stack.pop_frame()  # every local of parse, in one store
         stack.alloc(8)  # main goes on where parse's locals were
     recording = rec.recording

@@ -8,7 +8,6 @@ cache. The header counts the locks; the last step compares them with one lock pe
 from __future__ import annotations
 
 from ..allocators.tcmalloc.tcmalloc import TCMalloc
-from ..events import Note
 from ..viz.tcmalloc import tcmalloc_view
 from ..widgets.player import Player
 
@@ -33,11 +32,8 @@ def demo(scale: float = 1.6) -> Player:
     heap = TCMalloc()
     with heap.record() as rec:
         ops = scenario(heap)
-        heap._emit(
-            Note(
-                heap.step,
-                f"{ops} mallocs and frees took {heap.lock_acquisitions} locks; "
-                f"one lock around the heap would have taken {ops}",
-            )
+        heap.note(
+            f"{ops} mallocs and frees took {heap.lock_acquisitions} locks; "
+            f"one lock around the heap would have taken {ops}"
         )
     return Player(rec.recording, tcmalloc_view(), scale=scale, title=TITLE)
