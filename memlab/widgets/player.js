@@ -329,7 +329,20 @@ function mount(el, model) {
         "stroke-width": 3, "paint-order": "stroke", class: "memlab-mark",
       })) t.setAttribute(k, v);
       t.textContent = words;
+      const others = [...svg.querySelectorAll("text.memlab-mark")].map((o) => o.getBBox());
       svg.appendChild(t);
+      // Adjacent shapes (a pool's cells, a page's blocks) would stack their labels on one another:
+      // move a label below its shape, then a line further out at a time, above or below, until it
+      // is clear of the labels already there.
+      const overlaps = (c) => others.some((o) => c.x < o.x + o.width && o.x < c.x + c.width
+        && c.y < o.y + o.height && o.y < c.y + c.height);
+      const above = (k) => b.y - 6 - 13 * k;
+      const below = (k) => b.y + b.height + 15 + 13 * k;
+      const tries = [below(0), above(1), below(1), above(2), below(2)].filter((y) => y >= 10);
+      for (const y of tries) {
+        if (!overlaps(t.getBBox())) break;
+        t.setAttribute("y", y);
+      }
     }
   }
 

@@ -100,6 +100,33 @@ def test_predict_mode_in_an_export(offline, predict_notebook):
     answer_wrong_then_right(offline.page, player)
 
 
+def test_the_labels_of_an_answer_and_a_wrong_pick_next_to_it_do_not_overlap(offline, tmp_path):
+    """pymalloc's arena row draws pools side by side: a wrong pick of the pool beside the answer."""
+    from memlab.demos import pymalloc
+
+    player = pymalloc.demo()
+    ask = next(a for a in player.predict if "480-byte" in a.question)
+    path = tmp_path / "pymalloc.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{player.static_html()}</body></html>", encoding="utf-8")
+    offline.open(path)
+    page = offline.page
+    shown = page.locator(".memlab-player").first
+    shown.locator("input.memlab-slider").evaluate(
+        "(el, k) => { el.value = String(k); el.dispatchEvent(new Event('input', {bubbles: true})); }", ask.step
+    )
+    assert shown.locator(".memlab-question").inner_text().endswith("click the pool its block will come from.")
+    answer = shown.locator(f".memlab-view svg [data-key='{ask.answer}']")
+    ax = answer.evaluate(BOX)
+    beside = [s for s in shown.locator(".memlab-clickable").all() if abs(s.evaluate(BOX)[0] - ax[0] - ax[2]) < 2]
+    assert beside, "a clickable pool right after the answer"
+    beside[0].click()
+    assert shown.locator(".memlab-feedback").inner_text().startswith("✗ Not quite")
+    labels = shown.locator(".memlab-view svg text.memlab-mark")
+    assert sorted(labels.evaluate_all("els => els.map(e => e.textContent)")) == ["answer", "your pick"]
+    (ax, ay, aw, ah), (bx, by, bw, bh) = (labels.nth(i).evaluate(BOX) for i in range(2))
+    assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, "the two labels overlap"
+
+
 # -- motion ----------------------------------------------------------------------------------------
 
 
