@@ -22,44 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-from lite import Guard, SiteServer, execute, expose_app, run_notebooks  # noqa: E402
+from lite import NO_PLOTS, Guard, SiteServer, execute, expose_app, run_notebooks  # noqa: E402
 
 BUDGET = 60.0
-
-NO_PLOTS = """
-import importlib.abc, importlib.machinery, sys, types
-
-
-class _Anything:
-    def __init__(self, *args, **kwargs): pass
-    def __call__(self, *args, **kwargs): return _Anything()
-    def __getattr__(self, name): return _Anything()
-    def __iter__(self): return iter((_Anything(), _Anything()))
-    def __getitem__(self, key): return _Anything()
-
-
-def _attribute(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return _Anything()
-
-
-class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "matplotlib":
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-
-    def create_module(self, spec):
-        module = types.ModuleType(spec.name)
-        module.__getattr__ = _attribute
-        module.__path__ = []
-        return module
-
-    def exec_module(self, module): pass
-
-
-sys.meta_path.insert(0, _NoPlots())
-"""
 
 
 def course_paths(names: list[str]) -> list[str]:
@@ -92,7 +57,8 @@ def main(argv: list[str]) -> int:
         expose_app(site)
         server = SiteServer(site)
         guard = Guard(server.base, kernel_pins()[2])
-        rows = []
+        rows: list[float] = []
+        failures: list[str] = []
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=chromium, args=["--headless=new", "--no-sandbox", "--disable-gpu"]
@@ -104,15 +70,32 @@ def main(argv: list[str]) -> int:
                 return context
 
             def report(run):
-                errors = sum(o.get("output_type") == "error" for c in run.cells for o in c["outputs"])
                 ran = sum(c["count"] is not None for c in run.cells)
-                flag = "" if run.seconds <= BUDGET else f"  OVER {BUDGET:.0f} s"
+                raised = [(n, c, o) for n, c in enumerate(run.cells, 1) for o in c["outputs"] if "ename" in o]
+                # an exercise's Run All stops at its first task, which raises NotImplementedError until it
+                # is solved (its solution, run too, times the rest); elsewhere only a cell tagged
+                # raises-exception may raise, and every cell must run
+                unsolved = (
+                    run.path.startswith("exercises/")
+                    and raised[:1] != []
+                    and (raised[0][2]["ename"] == "NotImplementedError")
+                )
+                stray = [] if unsolved else [(n, o) for n, c, o in raised if "raises-exception" not in c["tags"]]
+                whole = unsolved or ran == len(run.cells)
+                if stray or not whole:
+                    failures.append(run.path)
+                flag = ("  <--" if stray or not whole or run.seconds > BUDGET else "") + (
+                    f" OVER {BUDGET:.0f} s" if run.seconds > BUDGET else ""
+                )
                 rows.append(run.seconds)
                 print(
                     f"{run.path:52} boot {run.boot_seconds:5.1f} s  run all {run.seconds:6.1f} s"
-                    f"  ({ran}/{len(run.cells)} cells, {errors} errors){flag}",
+                    f"  ({ran}/{len(run.cells)} cells ran{', up to the first task' if unsolved else ''};"
+                    f" {len(stray)} raised where nothing should){flag}",
                     flush=True,
                 )
+                for n, o in stray:
+                    print(f"    code cell {n}: {o['ename']}: {o['evalue']}", flush=True)
 
             paths = course_paths(args.names)
             run_notebooks(
@@ -129,7 +112,9 @@ def main(argv: list[str]) -> int:
         print(f"requests that tried to leave the machine: {guard.violations}")
     over = sum(s > BUDGET for s in rows)
     print(f"\n{len(rows)} notebooks; slowest {max(rows, default=0):.1f} s; {over} over {BUDGET:.0f} s")
-    return 1 if over or guard.violations else 0
+    if failures:
+        print(f"raised where nothing should: {', '.join(failures)}")
+    return 1 if over or failures or guard.violations else 0
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ from .pyodide import (
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 BOOT = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 """What the Pyodide kernel installs as it starts (``initPackageManager`` and ``initKernel``)."""
+EXTRAS = ("hypothesis",)
+"""What the notebooks import beyond memlab's own requirements (notebook 11 runs the property suite
+under Hypothesis): served from the site too, loaded at the first import."""
 SHIPPED_TRACES = Path("memlab") / "traces" / "data"
 
 
@@ -90,10 +93,12 @@ def build(
         shims = kernel_wheels()
         from_cdn = {n for n, p in lock["packages"].items() if not is_pure(p["file_name"])}
         wanted = [r for r in requirements_of(memlab_wheel, python) if r not in from_cdn and r not in shims]
-        wanted += [b for b in BOOT if b not in shims]
+        wanted += [b for b in (*BOOT, *EXTRAS) if b not in shims]
         say(f"pure wheels from PyPI at the lock's versions: {', '.join(sorted(wanted))}")
         downloaded = download_wheels(wanted, lock, python, work / "wheels")
-        wheels = needed_wheels([memlab_wheel, *shims.values(), *downloaded], roots=["memlab", *BOOT], python=python)
+        wheels = needed_wheels(
+            [memlab_wheel, *shims.values(), *downloaded], roots=["memlab", *BOOT, *EXTRAS], python=python
+        )
         for wheel in wheels:
             shutil.copy2(wheel, static / wheel.name)
         served = rewrite_lock(lock, [static / w.name for w in wheels], python, cdn)

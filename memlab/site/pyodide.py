@@ -124,9 +124,14 @@ def _metadata(path: Path):
 
 def requirements_of(path: Path, python: str) -> list[str]:
     """The canonical names a wheel requires on Pyodide (markers evaluated for Emscripten)."""
+    meta, _ = _metadata(path)
+    return on_pyodide(meta.get_all("Requires-Dist") or [], python)
+
+
+def on_pyodide(requires: Iterable[str], python: str) -> list[str]:
+    """The canonical names of the ``Requires-Dist`` lines that apply on Pyodide (no extra asked for)."""
     from packaging.requirements import Requirement
 
-    meta, _ = _metadata(path)
     env = {
         "sys_platform": "emscripten",
         "platform_system": "Emscripten",
@@ -139,7 +144,7 @@ def requirements_of(path: Path, python: str) -> list[str]:
         "extra": "",
     }
     out = []
-    for line in meta.get_all("Requires-Dist") or []:
+    for line in requires:
         req = Requirement(line)
         if req.marker is None or req.marker.evaluate(env):
             out.append(canonical(req.name))

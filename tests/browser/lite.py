@@ -78,6 +78,43 @@ START_RUN_ALL = """() => { const t0 = performance.now(); window.__memlabRun = {d
 
 RUN_STATE = "() => window.__memlabRun"
 
+NO_PLOTS = """
+import importlib.abc, importlib.machinery, sys, types
+
+
+class _Anything:
+    def __init__(self, *args, **kwargs): pass
+    def __call__(self, *args, **kwargs): return _Anything()
+    def __getattr__(self, name): return _Anything()
+    def __iter__(self): return iter((_Anything(), _Anything()))
+    def __getitem__(self, key): return _Anything()
+
+
+def _attribute(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _Anything()
+
+
+class _NoPlots(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "matplotlib":
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__getattr__ = _attribute
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module): pass
+
+
+sys.meta_path.insert(0, _NoPlots())
+"""
+"""Code that makes matplotlib a stand-in that draws nothing: run in a kernel before a notebook that
+plots, so that everything but the drawing runs offline (the site loads the real one from Pyodide's CDN)."""
+
 CELLS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const out = [];
   for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
     out.push({index: i, count: c.executionCount, tags: c.getMetadata('tags') || [], source: c.sharedModel.getSource(),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -14,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from memlab.cli import main
-from memlab.site.build import course_root, needed_wheels, pure_wheel
-from memlab.site.pyodide import requirements_of, rewrite_lock
+from memlab.site.build import BOOT, EXTRAS, course_root, needed_wheels, pure_wheel
+from memlab.site.pyodide import canonical, kernel_pins, on_pyodide, requirements_of, rewrite_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 CDN = "https://cdn.example/pyodide/v1/full"
@@ -108,3 +110,52 @@ def test_site_build_never_overwrites_the_course(capsys):
     assert main(["site", "build", "-o", str(ROOT / "notebooks")]) == 2
     assert "would overwrite the course" in capsys.readouterr().err
     assert json.loads((ROOT / "notebooks" / "00_the_simulated_machine.ipynb").read_text())["cells"]
+
+
+def imports_of(notebook: Path) -> set[str]:
+    """The top-level modules a notebook's code cells import (IPython's magics left out)."""
+    found = set()
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        tree = ast.parse("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!"))))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def served_modules() -> set[str]:
+    """The top-level modules a notebook in the site can import: memlab and what it needs there
+    (matplotlib's family from Pyodide's CDN, the rest served by the site), the kernel's own, and EXTRAS.
+
+    Followed through the installed distributions' requirements as they apply on Pyodide, as the
+    build follows the wheels' own.
+    """
+    python = kernel_pins()[1]
+    installed = {canonical(d.metadata["Name"]): d for d in importlib.metadata.distributions()}
+    todo, seen = ["memlab", *BOOT, *EXTRAS], set()
+    while todo:
+        name = canonical(todo.pop())
+        if name in seen or name not in installed:
+            continue
+        seen.add(name)
+        todo += on_pyodide(installed[name].requires or [], python)
+    return {
+        module
+        for module, dists in importlib.metadata.packages_distributions().items()
+        if any(canonical(d) in seen for d in dists)
+    }
+
+
+def test_every_module_the_course_imports_is_served_by_the_site():
+    """A notebook importing what the site lacks fails in the browser at that cell (Hypothesis did, in notebook 11)."""
+    allowed = set(sys.stdlib_module_names) | served_modules()
+    missing = {}
+    for notebook in sorted(p for d in ("notebooks", "exercises", "solutions") for p in (ROOT / d).glob("*.ipynb")):
+        if lacking := imports_of(notebook) - allowed:
+            missing[notebook.relative_to(ROOT).as_posix()] = sorted(lacking)
+    assert missing == {}, f"imported in the course, not served by the site: {missing}"
