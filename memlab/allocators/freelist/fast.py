@@ -26,10 +26,11 @@ tags included, and compare the bytes, the errors and the counts.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from ...errors import OutOfMemory
-from .lists import _TABLE_MAX, PLACEMENTS
+from .lists import _TABLE_MAX, CLASS_TABLES, PLACEMENTS
 from .tags import ALLOC, DSIZE, MAX_BLOCK, MIN_BLOCK, adjusted_size
 
 try:  # the same algorithm in C (_fast.c), built at install time where a compiler is
@@ -62,7 +63,7 @@ def install(heap, compiled: bool = True) -> str:
             linked=linked,
             fit=FITS.index(lists.fit),
             address_order=linked and lists.order == "address",
-            table=lists._table if linked else [0] * (_TABLE_MAX // 8 + 1),
+            table=lists._table if linked else CLASS_TABLES[1],
             heads=lists.heads,
             heads_address=lists.heads_address if linked else 0,
             first_bp=heap.first_bp,
@@ -158,6 +159,14 @@ def _implicit_search(heap) -> None:
     lists.fast_counts = lambda: (counts[0], counts[1])
 
 
+@functools.lru_cache(maxsize=8)
+def _by_request(table: tuple[int, ...], base: int) -> tuple[tuple[int, int], ...]:
+    """A request's block size and its first list's head word, by request size: CS:APP's size
+    arithmetic done once for every heap with these lists."""
+    sizes = map(adjusted_size, range(1, _TABLE_MAX - DSIZE + 1))
+    return ((0, 0), *((a, base + table[a >> 3]) for a in sizes))
+
+
 def _first_fit_closures(heap, readable) -> None:
     """``_alloc``, ``_free`` and ``_after_free`` for first fit over linked lists, written out."""
     lists, w, insert, grow_for, tripped = heap.lists, heap._w, heap._insert, heap._grow_for, heap._tripped
@@ -165,8 +174,7 @@ def _first_fit_closures(heap, readable) -> None:
     table, lifo, cycle, os = lists._table, lists.order == "lifo", lists.cycle, heap.os
     heads, base = lists.heads, lists.heads_address >> 2  # list k's head is the word base + k
     last = base + heads - 1
-    # a request's block size and first list, by request size: CS:APP's size arithmetic, done once
-    by_request = [(0, 0), *((a, base + table[a >> 3]) for a in map(adjusted_size, range(1, _TABLE_MAX - DSIZE + 1)))]
+    by_request = _by_request(table, base)
     small, largest = len(by_request) - 1, MAX_BLOCK - DSIZE
     counts = [0, 0, 0]  # searches, examined, and the most blocks the heap held when last asked (brk / 16)
 

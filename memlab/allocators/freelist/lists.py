@@ -201,6 +201,14 @@ def size_class(size: int) -> int:
     return k if k < SIZE_CLASSES else SIZE_CLASSES - 1
 
 
+CLASS_TABLES = {
+    1: (0,) * (_TABLE_MAX // 8 + 1),
+    SIZE_CLASSES: tuple(size_class(s) for s in range(0, _TABLE_MAX + 1, 8)),
+}
+"""A block size's list, by size >> 3, for one list (explicit) and for the segregated classes: built
+once and shared by every heap (a heap is cheap to make, as notebook 06 makes hundreds)."""
+
+
 def class_range(k: int) -> tuple[int, int | None]:
     """The smallest and largest block size in class ``k`` (None: no upper limit)."""
     if k < 7:
@@ -217,10 +225,7 @@ class LinkedLists(FreeBlocks):
         self.order = order
         self.heads = classes
         self.heads_address = 0  # the first head word; the heap sets it once it has memory
-        self._table = [self._class(s) for s in range(0, _TABLE_MAX + 1, 8)]
-
-    def _class(self, size: int) -> int:
-        return 0 if self.heads == 1 else size_class(size)
+        self._table = CLASS_TABLES[classes]
 
     def class_of(self, size: int) -> int:
         """The list a free block of ``size`` bytes belongs on (and where a search for one starts)."""
