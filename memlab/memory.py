@@ -16,7 +16,9 @@ In the browser (Pyodide) there are no pages that cost nothing until touched: Web
 A heap that a reference cycle keeps alive would hold its memory until the next garbage
 collection, and a notebook that makes a few dozen heaps would run the page out of memory. So
 there a new memory first collects garbage whenever those still alive add up to more than
-:data:`COLLECT_ABOVE`.
+:data:`COLLECT_ABOVE`: the youngest generation first, which in a loop that makes and drops heaps
+frees them in well under a millisecond, and everything only if that was not enough (about 0.1 s
+in Pyodide 314 with a notebook's objects alive).
 """
 
 from __future__ import annotations
@@ -100,8 +102,10 @@ class Memory:
     def __init__(self, size: int) -> None:
         check_size(size, "memory size")
         if host.in_browser():  # see the module docstring
-            if sum(m.size for m in _ALIVE) + size > COLLECT_ABOVE:
-                gc.collect()
+            for generation in (0, 2):
+                if sum(m.size for m in _ALIVE) + size <= COLLECT_ABOVE:
+                    break
+                gc.collect(generation)
         try:
             self._bytes = mmap.mmap(-1, size)
         except (OSError, OverflowError) as e:  # the host refuses: too large for its address space or its RAM

@@ -182,3 +182,31 @@ def test_in_the_browser_a_new_memory_first_frees_heaps_that_cycles_keep(monkeypa
         assert 1 <= len(memory._ALIVE) <= 3
     finally:
         gc.enable()
+
+
+def test_in_the_browser_the_young_collection_comes_first_and_a_full_one_only_if_needed(monkeypatch):
+    """A full collection costs about 0.1 s in Pyodide; heaps dropped in a loop are young: the cheap one frees them."""
+    import gc
+
+    from memlab import host, memory
+    from memlab.allocators.freelist import FreeListHeap
+
+    asked = []
+    collect = gc.collect
+    monkeypatch.setattr(host, "in_browser", lambda: True)
+    monkeypatch.setattr(memory, "COLLECT_ABOVE", 3 * (64 << 20))
+    monkeypatch.setattr(memory.gc, "collect", lambda generation=2: asked.append(generation) or collect(generation))
+    collect()
+    for _ in range(20):
+        FreeListHeap().alloc(16)
+    # each time, the young collection first; a full one only now and then, after it
+    assert asked[:1] == [0] and all(a == 0 for a, b in zip(asked, asked[1:]) if b == 2), asked
+    assert asked.count(2) < asked.count(0), asked  # and at least once, the young one was enough
+    collect()
+    for _ in range(3):
+        FreeListHeap()  # garbage that its cycles keep, as far as the limit allows...
+    gc.freeze()
+    gc.unfreeze()  # ...now in the oldest generation, where a young collection does not look
+    asked.clear()
+    FreeListHeap()
+    assert asked == [0, 2] and len(memory._ALIVE) == 1
