@@ -76,6 +76,12 @@ class Tracing(Scheme):
         """Work units of every collection so far."""
         return sum(p.work for p in self.history)
 
+    def reason_only(self, call: str, reason: object, options: dict) -> None:
+        """Refuse anything but a text ``reason`` for ``collect()``: all a tracing collector takes."""
+        self.no_options(call, options, "only reason")
+        if not isinstance(reason, str):
+            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=self.heap.step)
+
     def validate(self, place, old: Obj | None, new: Obj | None) -> None:
         if place.kind != STRONG:
             raise BadField(

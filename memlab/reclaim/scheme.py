@@ -130,12 +130,6 @@ class Scheme:
             named = ", ".join(f"{k}=" for k in options)
             raise BadField(f"{call} takes {takes}, not {named}", step=self.heap.step)
 
-    def reason_only(self, call: str, reason: object, options: dict) -> None:
-        """Refuse anything but a text ``reason`` for a tracing collector's ``collect()``."""
-        self.no_options(call, options, "only reason")
-        if not isinstance(reason, str):
-            raise BadField(f"collect(reason={reason!r}): the reason is a text, like 'heap full'", step=self.heap.step)
-
     def free(self, obj: Obj) -> None:
         raise ReclaimError(
             f"the {self.name} scheme frees objects itself: there is no free({obj._name})", step=self.heap.step
